@@ -1,0 +1,69 @@
+"""Does the retrieved evidence answer the question? Decides abstention before any answer is written."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import jieba
+import jieba.posseg as posseg
+
+from corpus.text import normalize_for_search
+from index.store import IndexStore
+from index.tokenize import tokenize
+from retriever.hybrid import Hit
+from retriever.query import QueryAnalysis, year_matches
+
+jieba.setLogLevel(logging.WARNING)
+# Words that every question about these documents shares; their presence in a passage proves nothing.
+_GENERIC = frozenset("目标 产业 发展 政策 文件 意见 方案 计划 措施 规定 要求 工作 内容 主要 具体 哪些 相关 方面 "
+                     "情况 单位 部门 年 年内 数量 多少 规模 提出 支持 推动 加快 实施 建设 第 条 项 讲 说 讲了 提到 规定 "
+                     "文号 发文 日期 印发".split())
+
+
+@dataclass(frozen=True)
+class Evidence:
+    answerable: bool
+    confidence: float
+    coverage: float
+    missing: tuple[str, ...]  # named places and years the sources never mention
+    reason: str
+
+
+def _places(analysis: QueryAnalysis) -> list[str]:
+    text = analysis.text if not analysis.english else analysis.expansion
+    return [re.sub(r"(市|省|盟|自治区)$", "", w.word) for w in posseg.cut(text)
+            if w.flag == "ns" and len(w.word) >= 2]
+
+
+def assess(analysis: QueryAnalysis, hits: list[Hit], store: IndexStore, min_dense: float,
+           min_coverage: float) -> Evidence:
+    """Answerable when the top passages are close in meaning, share most of the question's content words,
+    and mention every place and year the question names."""
+    if not hits:
+        return Evidence(False, 0.0, 0.0, (), "nothing retrieved")
+    top = hits[:3]
+    docs = {h.chunk.doc_id: store.documents[h.chunk.doc_id].meta for h in top}
+    meta_text = normalize_for_search(" ".join(f"{m.title} {m.region} {m.issuer} {' '.join(m.aliases)}"
+                                              for m in docs.values()))
+    evidence_text = " ".join(h.chunk.search_text for h in top) + " " + meta_text
+    missing = [p for p in _places(analysis) if p not in evidence_text]
+    for year in analysis.years:
+        if str(year) not in evidence_text and not any(year_matches(year, m) for m in docs.values()):
+            missing.append(f"{year}年")
+    # An English question is judged by its Chinese expansion: its English words are never in the passages.
+    asked = analysis.expansion if analysis.english else analysis.text
+    query_terms = [t for t in tokenize(asked) if t not in _GENERIC and not t.isdigit()]
+    best_text = hits[0].chunk.search_text + " " + meta_text
+    coverage = (sum(t in best_text for t in query_terms) / len(query_terms)) if query_terms else 1.0
+    dense = hits[0].dense
+    confidence = round(max(0.0, min(1.0, (dense - min_dense) / (1 - min_dense))) * 0.5 + coverage * 0.5, 3)
+    if missing:
+        return Evidence(False, confidence * 0.3, coverage, tuple(missing),
+                        f"the documents do not mention {', '.join(missing)}")
+    if dense < min_dense:
+        return Evidence(False, confidence, coverage, (), f"closest passage is not similar enough ({dense:.3f})")
+    if coverage < min_coverage:
+        return Evidence(False, confidence, coverage, (), f"passages cover {coverage:.0%} of the question's terms")
+    return Evidence(True, confidence, coverage, (), "ok")

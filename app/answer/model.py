@@ -1,0 +1,23 @@
+"""What an answer is, inside the service (the HTTP models mirror it in app/schemas.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from retriever.hybrid import Hit
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    hit: Hit
+
+
+@dataclass
+class Answer:
+    answer: str
+    citations: list[Citation]
+    abstained: bool
+    confidence: float
+    mode: str = "extractive"  # or "generative"
+    notes: list[str] = field(default_factory=list)  # why the guard dropped text, why we abstained

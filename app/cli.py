@@ -1,0 +1,145 @@
+"""`policy-qa`: ingest, index, search, ask, serve, eval. Each command parses options and calls library
+code; domain errors become a one-line message and exit code 1, never a stack trace."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from app.settings import Settings
+from corpus.errors import PolicyQAError
+
+app = typer.Typer(help="Grounded question answering over Chinese policy documents.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+
+
+def handles_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PolicyQAError as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            raise typer.Exit(1) from None
+        except (ValueError, OSError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+    return wrapper
+
+
+@app.command()
+@handles_errors
+def ingest(paths: Annotated[list[Path] | None, typer.Argument(help="files or folders; default: the corpus")] = None,
+           out: Annotated[Path | None, typer.Option(help="output folder; default: POLICY_QA_DATA_DIR")] = None,
+           as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Clean and chunk documents; print a report per document and write chunks.jsonl."""
+    from corpus.ingest import discover, ingest_files, save
+
+    settings = Settings()
+    missing = [p for p in paths or [] if not p.exists()]
+    if missing:
+        raise ValueError(f"no such file or folder: {', '.join(map(str, missing))}")
+    result = ingest_files(discover(paths or [settings.corpus_dir]), settings.catalog, settings.chunker_config())
+    chunks_path, _ = save(result, out or settings.data_dir)
+    if as_json:
+        typer.echo(json.dumps([r.__dict__ for r in result.reports], ensure_ascii=False, indent=2))
+    else:
+        typer.echo(f"{'document':40} {'measures':>8} {'chunks':>6} {'units':>5}  warnings")
+        for r in result.reports:
+            name = r.doc_id or r.source_file
+            if r.error:
+                typer.echo(f"{name:40} {'-':>8} {'-':>6} {'-':>5}  SKIPPED: {r.error}")
+            else:
+                typer.echo(f"{name:40} {r.measures:>8} {r.chunks:>6} {r.units_parsed:>5}  {'; '.join(r.warnings)}")
+        typer.echo(f"wrote {len(result.chunks)} chunks to {chunks_path}")
+    if not result.documents:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
+def index(paths: Annotated[list[Path] | None, typer.Argument(help="files or folders; default: the corpus")] = None,
+          ) -> None:
+    """Ingest and (re)build the search index atomically; unchanged chunks reuse cached embeddings."""
+    from app.service import build_from_corpus
+    from index.embedders import make_embedder
+    from index.store import load_build
+
+    settings = Settings()
+    embedder = make_embedder(settings.embedder)
+    build = build_from_corpus(settings, embedder, paths)
+    manifest = load_build(build, embedder).manifest
+    typer.echo(f"index {build.name}: {manifest.documents} documents, {manifest.chunks} chunks "
+               f"({manifest.embedded_chunks} embedded, rest cached), {manifest.faiss_index}, "
+               f"{manifest.build_seconds:.1f}s")
+
+
+def _service():
+    from app.service import QAService
+
+    return QAService(Settings())
+
+
+@app.command()
+@handles_errors
+def search(query: str, top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50)] = 5,
+           as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print the ranked passages for QUERY with their measure paths and scores."""
+    hits = _service().search(query, top_k)
+    if as_json:
+        typer.echo(json.dumps([{"chunk_id": h.chunk.chunk_id, "score": h.score, "measure": h.chunk.measure,
+                                "text": h.chunk.text} for h in hits], ensure_ascii=False, indent=2))
+        return
+    for h in hits:
+        typer.echo(f"{h.rank:>2}. {h.score:.4f}  《{h.chunk.title}》{h.chunk.measure}  [{h.chunk.chunk_id}]")
+        typer.echo(f"    {h.chunk.text[:160].replace(chr(10), ' ')}")
+
+
+@app.command()
+@handles_errors
+def ask(question: str, top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, max=20)] = None,
+        as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Answer QUESTION with citations (the same code as POST /api/ask)."""
+    from app.schemas import AskResponse
+
+    answer = _service().ask(question, top_k)
+    if as_json:
+        typer.echo(AskResponse.of(answer).model_dump_json(indent=2))
+        return
+    typer.echo(answer.answer)
+    typer.echo("\n相关条文（非答案）：" if answer.abstained else "\n来源：")
+    for c in answer.citations:
+        typer.echo(f"[{c.n}] 《{c.hit.chunk.title}》{c.hit.chunk.measure}: {c.hit.chunk.text[:120]}")
+
+
+@app.command()
+@handles_errors
+def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[int | None, typer.Option()] = None,
+          workers: Annotated[int, typer.Option(min=1, max=16)] = 1) -> None:
+    """Run the HTTP service (API, widget, chat); builds the index first when none exists."""
+    import uvicorn
+
+    from app.service import build_from_corpus
+    from index.build import current_build
+    from index.embedders import make_embedder
+
+    settings = Settings()
+    if current_build(settings.index_dir) is None:  # once, before workers start, so they don't race to build
+        typer.echo(f"no index in {settings.index_dir}: building it from {settings.corpus_dir}", err=True)
+        build_from_corpus(settings, make_embedder(settings.embedder))
+    uvicorn.run("app.main:create_app", factory=True, host=host or settings.host, port=port or settings.port,
+                workers=workers, log_level="warning")
+
+
+def main() -> None:
+    app(prog_name="policy-qa")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

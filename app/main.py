@@ -1,0 +1,46 @@
+"""The FastAPI application: built by create_app(), the index loaded once in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
+
+from app import errors
+from app.observability import RequestContextMiddleware, configure_logging
+from app.ratelimit import RateLimiter
+from app.routes import admin, documents, qa
+from app.service import QAService
+from app.settings import Settings
+
+
+def create_app(settings: Settings | None = None, service: QAService | None = None, mount_ui: bool = True) -> FastAPI:
+    """The app. Pass `service` to share an already loaded index (tests, the CLI)."""
+    settings = settings or Settings()
+    configure_logging(settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.service = service or await run_in_threadpool(QAService, settings)
+        yield
+
+    app = FastAPI(title="policy-qa", version="0.1.0", lifespan=lifespan,
+                  description="Grounded answers with citations over Chinese government policy documents.")
+    app.state.settings = settings
+    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    errors.install(app)
+    app.include_router(documents.router)
+    app.include_router(qa.router)
+    app.include_router(admin.router)
+    if mount_ui:
+        from ui.mount import mount_ui as mount  # ui sits right of app; imported only when serving pages
+
+        mount(app)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type", "Accept", "X-Request-ID"], expose_headers=["X-Request-ID"])
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_request_bytes)
+    return app

@@ -1,0 +1,58 @@
+"""Read-only corpus browsing for UIs: documents, their measure trees, single chunks in context."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.deps import ServiceDep
+from app.schemas import ChunkOut, DocumentDetail, DocumentOut, ErrorOut, HealthOut, MeasureOut
+from corpus.ingest import Document
+from index.store import IndexStore
+
+router = APIRouter(tags=["documents"], responses={404: {"model": ErrorOut}})
+
+
+def document_out(doc: Document, store: IndexStore) -> DocumentOut:
+    m = doc.meta
+    return DocumentOut(doc_id=m.doc_id, title=m.title, title_en=m.title_en, issuer=m.issuer,
+                       doc_number=m.doc_number, issue_date=m.issue_date, published=m.published, region=m.region,
+                       script=m.script, source_file=m.source_file,
+                       chunks=sum(c.doc_id == m.doc_id for c in store.chunks))
+
+
+@router.get("/healthz", response_model=HealthOut)
+def healthz(service: ServiceDep) -> HealthOut:
+    store = service.store
+    return HealthOut(status="ok", documents=len(store.documents), chunks=len(store.chunks),
+                     embedder=store.manifest.embedder, index_built_at=store.manifest.built_at)
+
+
+@router.get("/api/documents", response_model=list[DocumentOut])
+def documents(service: ServiceDep) -> list[DocumentOut]:
+    store = service.store
+    return [document_out(d, store) for d in store.documents.values()]
+
+
+@router.get("/api/documents/{doc_id}", response_model=DocumentDetail)
+def document(doc_id: str, service: ServiceDep) -> DocumentDetail:
+    store = service.store
+    doc = store.document(doc_id)
+    measures = [MeasureOut(chunk_id=c.chunk_id, measure=c.measure, heading_path=list(c.heading_path), kind=c.kind,
+                           start=c.start, end=c.end, lead_units=list(c.lead_units),
+                           responsible_units=list(c.responsible_units))
+                for c in store.chunks if c.doc_id == doc_id]
+    return DocumentDetail(**document_out(doc, store).model_dump(), text=doc.text, measures=measures)
+
+
+@router.get("/api/chunks/{chunk_id}", response_model=ChunkOut)
+def chunk(chunk_id: str, service: ServiceDep) -> ChunkOut:
+    store = service.store
+    c = store.chunk(chunk_id)
+    doc = store.document(c.doc_id)
+    base = chunk_id.split("~")[0]
+    pieces = [p for p in store.chunks if p.chunk_id.split("~")[0] == base]
+    context = doc.text[min(p.start for p in pieces): max(p.end for p in pieces)]
+    return ChunkOut(chunk_id=c.chunk_id, doc_id=c.doc_id, title=c.title, measure=c.measure,
+                    heading_path=list(c.heading_path), text=c.text, lead_units=list(c.lead_units),
+                    responsible_units=list(c.responsible_units), score=0.0, kind=c.kind, start=c.start, end=c.end,
+                    document_title=doc.meta.title, context=context)

@@ -1,0 +1,66 @@
+"""Public question-answering endpoints: search, ask, ask as a stream."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from sse_starlette.sse import EventSourceResponse
+
+from app.answer.model import Answer
+from app.deps import RateLimitDep, ServiceDep
+from app.observability import request_id_var
+from app.schemas import AskRequest, AskResponse, ErrorOut, HitOut, SearchRequest, SearchResponse
+from corpus.errors import PolicyQAError
+
+router = APIRouter(prefix="/api", tags=["questions"], dependencies=[RateLimitDep],
+                   responses={422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 503: {"model": ErrorOut}})
+log = logging.getLogger("policy_qa.api")
+
+
+@router.post("/search", response_model=SearchResponse)
+def search(body: SearchRequest, service: ServiceDep) -> SearchResponse:
+    hits = service.search(body.query, body.top_k, body.filters.to_filters() if body.filters else None)
+    return SearchResponse(hits=[HitOut.of(h) for h in hits])
+
+
+@router.post("/ask", response_model=AskResponse)
+def ask(body: AskRequest, service: ServiceDep) -> AskResponse:
+    answer = service.ask(body.question, body.top_k, body.filters.to_filters() if body.filters else None)
+    log.info("answered", extra={"fields": {"abstained": answer.abstained, "citations": len(answer.citations),
+                                           "mode": answer.mode, "confidence": answer.confidence}})
+    return AskResponse.of(answer)
+
+
+@router.post("/ask/stream", response_class=EventSourceResponse,
+             responses={200: {"content": {"text/event-stream": {}}, "description": "citations, delta…, done"}})
+async def ask_stream(body: AskRequest, service: ServiceDep) -> EventSourceResponse:
+    """Server-sent events: `citations` (the sources, first), `delta` (answer text pieces), `done` (the
+    whole answer, same shape as /api/ask), or `error`."""
+    rid = request_id_var.get()
+    filters = body.filters.to_filters() if body.filters else None
+
+    async def events() -> AsyncIterator[dict[str, str]]:
+        try:
+            steps = await run_in_threadpool(lambda: list(service.ask_stream(body.question, body.top_k, filters)))
+        except PolicyQAError as exc:
+            yield {"event": "error", "data": json.dumps({"error": type(exc).__name__, "message": exc.message,
+                                                         "request_id": rid}, ensure_ascii=False)}
+            return
+        except Exception:
+            log.exception("stream failed")
+            yield {"event": "error", "data": json.dumps({"error": "internal_error", "request_id": rid,
+                                                         "message": "the service failed to answer"})}
+            return
+        for event, payload in steps:
+            if isinstance(payload, Answer):
+                full = AskResponse.of(payload).model_dump()
+                data = full if event == "done" else {k: full[k] for k in ("citations", "abstained", "confidence")}
+            else:
+                data = {"text": payload}
+            yield {"event": event, "data": json.dumps(data, ensure_ascii=False)}
+
+    return EventSourceResponse(events(), headers={"X-Request-ID": rid}, ping=15)

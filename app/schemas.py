@@ -1,0 +1,159 @@
+"""The HTTP contract: request and response models. Field names are relied on by clients and the
+evaluation suite; change them only with a version bump."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.answer.model import Answer
+from retriever.hybrid import Filters, Hit
+
+Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class FiltersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    doc_ids: list[Annotated[str, StringConstraints(max_length=200)]] = Field(default_factory=list, max_length=50)
+    issuer: Annotated[str, StringConstraints(max_length=200)] | None = None
+    region: Annotated[str, StringConstraints(max_length=200)] | None = None
+    year_from: int | None = Field(None, ge=1900, le=2100)
+    year_to: int | None = Field(None, ge=1900, le=2100)
+    lead_unit: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+    def to_filters(self) -> Filters:
+        return Filters(tuple(self.doc_ids), self.issuer, self.region, self.year_from, self.year_to, self.lead_unit)
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: Question
+    top_k: int = Field(5, ge=1, le=20)
+    filters: FiltersIn | None = None
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: Annotated[str, StringConstraints(max_length=4000)]
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: Question
+    top_k: int | None = Field(None, ge=1, le=20)
+    filters: FiltersIn | None = None
+    history: list[Turn] = Field(default_factory=list, max_length=20)  # accepted; answers stand alone today
+
+
+class HitOut(BaseModel):
+    chunk_id: str
+    doc_id: str
+    title: str
+    measure: str
+    heading_path: list[str]
+    text: str
+    lead_units: list[str]
+    responsible_units: list[str]
+    score: float
+    kind: str
+
+    @classmethod
+    def of(cls, hit: Hit) -> HitOut:
+        c = hit.chunk
+        return cls(chunk_id=c.chunk_id, doc_id=c.doc_id, title=c.title, measure=c.measure,
+                   heading_path=list(c.heading_path), text=c.text, lead_units=list(c.lead_units),
+                   responsible_units=list(c.responsible_units), score=round(hit.score, 6), kind=c.kind)
+
+
+class SearchResponse(BaseModel):
+    hits: list[HitOut]
+
+
+class CitationOut(BaseModel):
+    n: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    measure: str
+    text: str
+    score: float
+    heading_path: list[str]
+    lead_units: list[str]
+    responsible_units: list[str]
+    start: int
+    end: int
+
+
+class AskResponse(BaseModel):
+    answer: str
+    citations: list[CitationOut]
+    abstained: bool
+    confidence: float
+    mode: str
+
+    @classmethod
+    def of(cls, answer: Answer) -> AskResponse:
+        return cls(
+            answer=answer.answer, abstained=answer.abstained, confidence=answer.confidence, mode=answer.mode,
+            citations=[CitationOut(n=c.n, chunk_id=c.hit.chunk.chunk_id, doc_id=c.hit.chunk.doc_id,
+                                   title=c.hit.chunk.title, measure=c.hit.chunk.measure, text=c.hit.chunk.text,
+                                   score=round(c.hit.score, 6), heading_path=list(c.hit.chunk.heading_path),
+                                   lead_units=list(c.hit.chunk.lead_units),
+                                   responsible_units=list(c.hit.chunk.responsible_units),
+                                   start=c.hit.chunk.start, end=c.hit.chunk.end)
+                       for c in answer.citations])
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    title: str
+    title_en: str
+    issuer: str
+    doc_number: str | None
+    issue_date: str | None
+    published: str | None
+    region: str
+    script: str
+    source_file: str
+    chunks: int
+
+
+class MeasureOut(BaseModel):
+    chunk_id: str
+    measure: str
+    heading_path: list[str]
+    kind: str
+    start: int
+    end: int
+    lead_units: list[str]
+    responsible_units: list[str]
+
+
+class DocumentDetail(DocumentOut):
+    text: str
+    measures: list[MeasureOut]
+
+
+class ChunkOut(HitOut):
+    start: int
+    end: int
+    document_title: str
+    context: str  # the chunk's whole measure (all pieces), for showing a passage in place
+
+
+class HealthOut(BaseModel):
+    status: str
+    documents: int
+    chunks: int
+    embedder: str
+    index_built_at: str
+
+
+class ErrorOut(BaseModel):
+    error: str
+    message: str
+    request_id: str

@@ -1,0 +1,124 @@
+"""The question-answering service: one object the HTTP API, the CLI and the Gradio UI all call."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.answer import extractive, generative, guard
+from app.answer.evidence import assess
+from app.answer.intent import classify
+from app.answer.model import Answer, Citation
+from app.settings import Settings
+from corpus.ingest import discover, ingest_files
+from index.build import build_index, current_build
+from index.embedders import Embedder, make_embedder
+from index.store import IndexStore, load_index
+from retriever.hybrid import Filters, Hit, Retriever
+from retriever.query import analyse
+from retriever.rerank import CrossEncoderReranker
+
+log = logging.getLogger("policy_qa.service")
+
+ABSTAIN_TEXT = "未在已收录的政策文件中找到能回答该问题的内容。"
+ABSTAIN_TEXT_EN = "The indexed policy documents do not answer this question."
+
+
+def build_from_corpus(settings: Settings, embedder: Embedder, paths: list[Path] | None = None,
+                      show_progress: bool = True) -> Path:
+    """Ingest the corpus and build a new current index; returns the build directory."""
+    result = ingest_files(discover(paths or [settings.corpus_dir]), settings.catalog, settings.chunker_config())
+    return build_index(result.documents, result.chunks, embedder, settings.index_dir,
+                       hnsw_threshold=settings.hnsw_threshold, show_progress=show_progress)
+
+
+@dataclass(frozen=True)
+class _Engine:
+    store: IndexStore
+    retriever: Retriever
+
+
+class QAService:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, build_if_missing: bool = True) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings.embedder)
+        self.reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
+        if build_if_missing and current_build(settings.index_dir) is None:
+            log.info("no index in %s: building it from %s", settings.index_dir, settings.corpus_dir)
+            build_from_corpus(settings, self.embedder)
+        self._engine = self._load()
+        self._reload_lock = threading.Lock()
+
+    def _load(self) -> _Engine:
+        store = load_index(self.settings.index_dir, self.embedder)
+        return _Engine(store, Retriever(store, self.embedder, self.settings.retrieval_config(), self.reranker))
+
+    @property
+    def store(self) -> IndexStore:
+        return self._engine.store
+
+    def reload(self) -> IndexStore:
+        """Swap in the current index on disk; requests already running finish on the old one.
+        A damaged new index raises and the old one keeps serving."""
+        with self._reload_lock:
+            engine = self._load()
+            self._engine = engine
+            return engine.store
+
+    def search(self, query: str, top_k: int = 5, filters: Filters | None = None) -> list[Hit]:
+        return self._engine.retriever.search(query, top_k, filters)
+
+    def ask(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Answer:
+        engine = self._engine  # one index for the whole request, even if a reload happens meanwhile
+        top_k = top_k or self.settings.top_k
+        analysis = analyse(question)
+        hits = engine.retriever.search(question, max(top_k, 5), filters)
+        evidence = assess(analysis, hits, engine.store, self.settings.abstain_min_dense,
+                          self.settings.abstain_min_coverage)
+        if not evidence.answerable:
+            related = hits[: min(3, top_k)]
+            lines = [ABSTAIN_TEXT_EN if analysis.english else ABSTAIN_TEXT]
+            if related:
+                lines.append("Related passages (not an answer):" if analysis.english else "以下条文可能相关，仅供参考：")
+                lines += [f"[{n}] {extractive.where(h.chunk)}" for n, h in enumerate(related, 1)]
+            return Answer("\n".join(lines), [Citation(n, h) for n, h in enumerate(related, 1)], True,
+                          evidence.confidence, notes=[evidence.reason])
+        intent = classify(question)
+        text, cited = extractive.compose(analysis, intent, hits[:top_k])
+        answer = Answer(text, [Citation(n, h) for n, h in enumerate(cited, 1)], False, evidence.confidence)
+        if self.settings.llm_base_url:
+            return self._generative(question, hits[:top_k], answer)
+        return answer
+
+    def _generative(self, question: str, hits: list[Hit], fallback: Answer) -> Answer:
+        try:
+            text = generative.generate(question, hits, self.settings.llm_base_url, self.settings.llm_model,
+                                       self.settings.llm_api_key, self.settings.llm_timeout_s)
+        except generative.LLMError as exc:
+            log.warning("LLM unavailable, extractive answer returned: %s", exc)
+            fallback.notes.append(f"llm failed: {exc}")
+            return fallback
+        checked = guard.check(text, {n: h.chunk.text for n, h in enumerate(hits, 1)})
+        if not checked.usable:
+            log.warning("generated answer failed the grounding guard: %s", checked.dropped)
+            fallback.notes.append(f"guard rejected the generated answer ({len(checked.dropped)} sentence(s))")
+            return fallback
+        used = sorted({int(n) for n in guard.MARKER.findall(checked.text)})
+        renumber = {old: new for new, old in enumerate(used, 1)}
+        text = guard.MARKER.sub(lambda m: f"[{renumber[int(m.group(1))]}]", checked.text)
+        return Answer(text, [Citation(renumber[n], hits[n - 1]) for n in used], False, fallback.confidence,
+                      mode="generative", notes=[f"guard dropped: {s}" for s, _ in checked.dropped])
+
+    def ask_stream(self, question: str, top_k: int | None = None,
+                   filters: Filters | None = None) -> Iterator[tuple[str, object]]:
+        """("citations", answer) first, then ("delta", text piece)…, then ("done", answer)."""
+        answer = self.ask(question, top_k, filters)
+        yield "citations", answer
+        for piece in re.split(r"(?<=[。！？\n])", answer.answer):
+            if piece:
+                yield "delta", piece
+        yield "done", answer

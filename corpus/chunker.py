@@ -1,0 +1,430 @@
+"""Split a cleaned policy document into one chunk per measure, following its numbering hierarchy.
+
+The hierarchy is not assumed: levels are assigned in the order numbering families first appear
+(一、 above (一) above 1. in most documents, 第X章 above 第X条 in regulations), and a family seen
+again closes every deeper level. That handles numbering that restarts under each parent and
+documents whose conventions we have not seen, as long as they use the usual Chinese families.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from corpus.model import ANNEX, CLOSING, INTRO, LEAD, MEASURE, PREAMBLE, Chunk, DocumentMeta
+from corpus.text import normalize_for_search
+from corpus.units import parse_units
+
+CHUNKER_VERSION = "1"
+
+_CN_DIGITS = "零〇一二三四五六七八九十百"
+_CN = f"[{_CN_DIGITS}]+"
+# (family, regex for a marker at the start of a segment). Order matters only where two could match.
+_MARKERS: list[tuple[str, re.Pattern[str]]] = [
+    ("chapter", re.compile(rf"第({_CN}|\d+)章\s*")),
+    ("part", re.compile(rf"第({_CN}|\d+)节\s*")),
+    ("article", re.compile(rf"第({_CN}|\d+)条\s*")),
+    ("cn", re.compile(rf"({_CN})[、.．]\s*")),
+    ("cn_paren", re.compile(rf"[(（]({_CN})[)）]\s*")),
+    ("num", re.compile(r"(\d{1,3})[.．、](?![\d.．])\s*")),
+    ("num_paren", re.compile(r"[(（](\d{1,3})[)）]\s*")),
+    ("circled", re.compile(r"([①-⑳])\s*")),
+    ("shi", re.compile(rf"({_CN})是(?![的否])")),
+    ("annex", re.compile(r"附\s*件\s*(\d*)\s*[:：]?\s*")),
+]
+# Measures that a scrape flattened into one line: an arabic number right after a sentence end or a
+# closing parenthesis ("…成效。 17.引导企业…"), never a decimal such as "1.5万吨".
+_INLINE_NUM = re.compile(r"(?<=[。；;)）])\s*(\d{1,3})[.．、](?![\d.．])")
+_LEAD_END = re.compile(r"^(?:具体|以下为|附)?原文(?:如下|全文)?[:：]?$")
+_SENTENCE_END = "。！？!?；;"
+_TOKEN = {"chapter": "ch", "part": "j", "article": "art", "cn": "s", "cn_paren": "p", "num": "",
+          "num_paren": "n", "circled": "c", "shi": "x", "annex": "annex", "implicit": "u", "runin": "r"}
+
+
+def cn_to_int(text: str) -> int:
+    """Chinese numeral (一 … 九十九, 一百…) or digits → int."""
+    if text.isdigit():
+        return int(text)
+    if len(text) == 1 and "①" <= text <= "⑳":
+        return ord(text) - ord("①") + 1
+    values = {c: i for i, c in enumerate("零一二三四五六七八九")}
+    values["〇"] = 0
+    total, current = 0, 0
+    for ch in text:
+        if ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        else:
+            current = values.get(ch, 0)
+    return total + current
+
+
+def _label(family: str, raw_number: str) -> str:
+    """The marker as readers write it, in one canonical form whatever the document's punctuation."""
+    return {
+        "chapter": f"第{raw_number}章", "part": f"第{raw_number}节", "article": f"第{raw_number}条",
+        "cn": f"{raw_number}、", "cn_paren": f"({raw_number})", "num": f"{raw_number}.",
+        "num_paren": f"({raw_number})", "circled": raw_number, "shi": f"{raw_number}是",
+        "annex": f"附件{raw_number}",
+    }.get(family, raw_number)
+
+
+@dataclass
+class _Node:
+    family: str
+    number: int
+    label: str  # "" for nodes that are not numbered in the text
+    title: str
+    start: int
+    end: int = 0
+    parent: _Node | None = None
+    children: list[_Node] = field(default_factory=list)
+    heading_only: bool = False  # its line held only a heading; the next paragraph is its body
+    has_body: bool = False
+    closed: bool = False  # ended with a (责任单位:…) group: text after it cannot be its continuation
+    kind: str = MEASURE
+    token: str = ""
+
+    def path(self) -> list[_Node]:
+        nodes, node = [], self
+        while node is not None and node.family != "root":
+            nodes.append(node)
+            node = node.parent
+        return nodes[::-1]
+
+
+@dataclass(frozen=True)
+class ChunkerConfig:
+    max_chars: int = 700  # multilingual-e5 sees 512 tokens; ~700 Chinese characters stay within it
+    min_split_chars: int = 120  # a piece shorter than this is merged back rather than left alone
+
+
+@dataclass
+class ChunkResult:
+    chunks: list[Chunk]
+    warnings: list[str]
+
+
+def _segments(text: str) -> list[tuple[int, int, bool]]:
+    """(start, end, inline) spans: every line, further cut before inline-numbered measures."""
+    spans: list[tuple[int, int, bool]] = []
+    last_num = 0
+    offset = 0
+    for line in text.split("\n"):
+        line_start, cut = offset, offset
+        head = _MARKERS[5][1].match(line)  # a line that starts with "N." sets the sequence
+        if head:
+            last_num = int(head.group(1))
+        inline = False
+        for m in _INLINE_NUM.finditer(line):
+            n = int(m.group(1))
+            # Accept only what continues the running sequence (gaps of a few numbers are real: the
+            # 2024 Baotou text lost 4, 8, 13), or a restart at 1.
+            if n == 1 or last_num < n <= last_num + 4:
+                pos = line_start + m.start(1)
+                spans.append((cut, pos, inline))
+                cut, inline, last_num = pos, True, n
+        spans.append((cut, line_start + len(line), inline))
+        offset += len(line) + 1
+    return [(s, e, i) for s, e, i in spans if text[s:e].strip()]
+
+
+def _match_marker(segment: str) -> tuple[str, re.Match[str]] | None:
+    for family, pattern in _MARKERS:
+        m = pattern.match(segment)
+        if m and len(segment) > m.end():
+            return family, m
+    return None
+
+
+def _first_sentence(text: str) -> tuple[str, str]:
+    """(first sentence without its end mark, the rest)."""
+    for i, ch in enumerate(text):
+        if ch in "。!?！？":
+            return text[:i], text[i + 1 :]
+    return text, ""
+
+
+def _is_heading_only(rest: str) -> bool:
+    body, after = _first_sentence(rest.strip())
+    return not after.strip() and len(body) <= 50
+
+
+def _runin_title(text: str) -> str | None:
+    """A run-in heading such as "提升旗帜型产业硬核实力。" opening a paragraph, or None."""
+    title, rest = _first_sentence(text)
+    if rest.strip() and 4 <= len(title) <= 18 and not re.search(r"[,，、;；:：\d]", title):
+        return title
+    return None
+
+
+def _short(text: str, limit: int = 30) -> str:
+    text = text.strip().rstrip("。")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+class _TreeBuilder:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.root = _Node("root", 0, "", "", 0, len(text))
+        self.stack: list[_Node] = [self.root]
+        self.warnings: list[str] = []
+        self.lead_end = 0
+        self.implicit_count = 0
+
+    def _open(self, node: _Node, parent: _Node) -> None:
+        node.parent = parent
+        node.token = f"{_TOKEN.get(node.family, node.family)}{node.number}"
+        if any(c.token == node.token for c in parent.children):
+            node.token += f"-dup{sum(c.family == node.family for c in parent.children) + 1}"
+            self.warnings.append(f"numbering repeats: {node.label or node.title} under {self._where(parent)}")
+        parent.children.append(node)
+        self.stack.append(node)
+
+    def _where(self, node: _Node) -> str:
+        return " ".join(n.label for n in node.path() if n.label) or "document start"
+
+    def _pop_to_family(self, family: str) -> bool:
+        for depth in range(len(self.stack) - 1, 0, -1):
+            if self.stack[depth].family == family:
+                del self.stack[depth:]
+                return True
+        return False
+
+    def add_marked(self, start: int, end: int, family: str, m: re.Match[str]) -> None:
+        segment = self.text[start:end]
+        rest = segment[m.end() :]
+        if family == "annex":
+            del self.stack[1:]
+        else:
+            self._pop_to_family(family)
+        parent = self.stack[-1]
+        raw = m.group(1) or "1"
+        number = cn_to_int(raw)
+        heading_only = _is_heading_only(rest)
+        if heading_only:
+            title = rest.strip().rstrip("。:：")
+        else:
+            first, _ = _first_sentence(rest)
+            title = first if len(first) <= 30 else ""
+        node = _Node(family, number, _label(family, m.group(1)), title, start, heading_only=heading_only,
+                     has_body=not heading_only, kind=ANNEX if family == "annex" else MEASURE)
+        self._open(node, parent)
+        self._note_units(node, rest)
+
+    def add_unmarked(self, start: int, end: int, heads_inline_measures: bool, next_family: str | None) -> None:
+        segment = self.text[start:end]
+        top = self.stack[-1]
+        if top is self.root and not heads_inline_measures:
+            return  # preamble: the root's own text
+        if top.heading_only and not top.has_body:
+            top.has_body = True
+            self._note_units(top, segment)
+            return
+        if heads_inline_measures or (top.closed and next_family == top.family):
+            # Text between two closed sibling measures that opens a new run of them: the intro of a
+            # section whose heading the source lost (the 2024 Baotou document keeps only these intros).
+            family = top.family
+            self._pop_to_family(family)
+            self.implicit_count += 1
+            parent = self.stack[-1]
+            while parent.family == "implicit":
+                self.stack.pop()
+                parent = self.stack[-1]
+            node = _Node("implicit", self.implicit_count, "", _short(_first_sentence(segment)[0]), start,
+                         has_body=True, kind=INTRO)
+            self._open(node, parent)
+            return
+        title = _runin_title(segment)
+        if title and top.has_body and top.family != "annex":
+            if top.family == "runin":
+                self.stack.pop()
+            parent = self.stack[-1]
+            number = sum(1 for c in parent.children if c.family == "runin") + 1
+            node = _Node("runin", number, "", title, start, has_body=True)
+            self._open(node, parent)
+            return
+        self._note_units(top, segment)
+
+    def _note_units(self, node: _Node, segment: str) -> None:
+        if parse_units(segment) and segment.rstrip().endswith((")", "）")):
+            node.closed = True
+
+    def finish(self) -> _Node:
+        self._close(self.root, len(self.text))
+        return self.root
+
+    def _close(self, node: _Node, end: int) -> None:
+        node.end = end
+        for i, child in enumerate(node.children):
+            child_end = node.children[i + 1].start if i + 1 < len(node.children) else end
+            self._close(child, child_end)
+
+
+_FAMILY_NAMES = {"num": "measure", "cn": "section", "cn_paren": "item", "shi": "item", "article": "article"}
+
+
+def _check_gaps(root: _Node, warnings: list[str]) -> None:
+    """Warn on numbers that skip (…3, 5…) within a family, including numbering that runs on across
+    sections (1.–25. through a whole document); a restart at 1 under a new parent is not a gap."""
+    last: dict[str, int] = {}
+
+    def visit(node: _Node) -> None:
+        for child in node.children:
+            if child.label and child.family not in ("annex", "implicit", "runin"):
+                prev = last.get(child.family)
+                missing = list(range(prev + 1, child.number)) if prev is not None and child.number != 1 else []
+                if 0 < len(missing) <= 10:
+                    name = _FAMILY_NAMES.get(child.family, child.family)
+                    warnings.append(f"numbering gap: {name} {', '.join(map(str, missing))} missing before {child.label}")
+                last[child.family] = child.number
+            visit(child)
+
+    visit(root)
+
+
+def _join_labels(labels: list[str]) -> str:
+    """"二、" "(三)" "2." → "二、(三) 2.": readers run a label on after 、 and space the others."""
+    out = ""
+    for label in labels:
+        out += label if not out or out.endswith("、") else " " + label
+    return out
+
+
+def _own_end(node: _Node) -> int:
+    return node.children[0].start if node.children else node.end
+
+
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def chunk_document(meta: DocumentMeta, text: str, config: ChunkerConfig | None = None) -> ChunkResult:
+    """Chunks of one cleaned document, in document order; `text` must be the cleaned text."""
+    config = config or ChunkerConfig()
+    builder = _TreeBuilder(text)
+    lines_before_lead = None
+    segments = _segments(text)
+    for idx, (start, end, inline) in enumerate(segments):
+        segment = text[start:end]
+        if lines_before_lead is None and _LEAD_END.match(segment.strip()):
+            lines_before_lead = end
+            builder.lead_end = end
+            continue
+        marker = _match_marker(segment)
+        if marker:
+            builder.add_marked(start, end, *marker)
+        else:
+            following = segments[idx + 1] if idx + 1 < len(segments) else None
+            next_marker = _match_marker(text[following[0]:following[1]]) if following else None
+            builder.add_unmarked(start, end, bool(following and following[2]),
+                                 next_marker[0] if next_marker else None)
+    root = builder.finish()
+    warnings = builder.warnings
+    _check_gaps(root, warnings)
+
+    raw: list[tuple[str, str, tuple[str, ...], str, int, int]] = []  # id suffix, measure, headings, kind, span
+
+    def heading_of(node: _Node) -> str:
+        return f"{node.label}{node.title}" if node.label or node.title else ""
+
+    def visit(node: _Node) -> None:
+        for child in node.children:
+            path = child.path()
+            suffix = ".".join(n.token for n in path)
+            measure = _join_labels([n.label or n.title for n in path if n.label or n.family == "runin"])
+            headings = tuple(h for h in (heading_of(n) for n in path) if h)
+            own_start, own_end = _strip_span(text, child.start, _own_end(child))
+            own = text[own_start:own_end]
+            body = own
+            m = _match_marker(own)
+            if m:
+                body = own[m[1].end() :]
+            has_content = len(body.strip().rstrip("。")) > len(child.title) + 1
+            if child.children:
+                if has_content:
+                    kind = INTRO if child.kind != ANNEX else ANNEX
+                    raw.append((suffix + ".intro", measure or "引言", headings, kind, own_start, own_end))
+            elif own:
+                raw.append((suffix, measure, headings, child.kind, own_start, own_end))
+            visit(child)
+
+    # Text before the first numbered section, split into the news lead and the document's preamble.
+    first = root.children[0].start if root.children else len(text)
+    if builder.lead_end:
+        s, e = _strip_span(text, 0, builder.lead_end)
+        raw.append(("lead", "导语", (), LEAD, s, e))
+    s, e = _strip_span(text, builder.lead_end, first)
+    if e > s:
+        raw.append(("preamble", "前言", (), PREAMBLE, s, e))
+    visit(root)
+    _split_closing(text, raw)
+
+    chunks: list[Chunk] = []
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=config.max_chars, chunk_overlap=0, separators=["\n", "。", "；", ";", "，", ","],
+        keep_separator="end", add_start_index=True, strip_whitespace=False,
+    )
+    for suffix, measure, headings, kind, start, end in raw:
+        span_text = text[start:end]
+        units = parse_units(span_text) if kind == MEASURE else None
+        pieces = [(start, end)]
+        if len(span_text) > config.max_chars:
+            docs = splitter.create_documents([span_text])
+            pieces = [(start + d.metadata["start_index"], start + d.metadata["start_index"] + len(d.page_content))
+                      for d in docs]
+            pieces = _merge_small(pieces, config.min_split_chars)
+        for i, (ps, pe) in enumerate(pieces, 1):
+            ps, pe = _strip_span(text, ps, pe)
+            piece_text = text[ps:pe]
+            header = " > ".join((meta.title, *headings))
+            chunks.append(Chunk(
+                chunk_id=f"{meta.doc_id}:{suffix}" + (f"~{i}" if len(pieces) > 1 else ""),
+                doc_id=meta.doc_id, title=meta.title, measure=measure, heading_path=headings, kind=kind,
+                text=piece_text, search_text=normalize_for_search(f"{header}\n{piece_text}"),
+                start=ps, end=pe,
+                lead_units=units.lead if units else (), responsible_units=units.responsible if units else (),
+                piece=i, pieces=len(pieces),
+            ))
+    if not any(c.kind in (MEASURE, INTRO) and c.measure for c in chunks):
+        warnings.append("no numbered measures found: the document is chunked as plain text")
+    return ChunkResult(chunks=chunks, warnings=warnings)
+
+
+_CLOSING_LINE = re.compile(r"^(?:\d{4}年\d{1,2}月\d{1,2}日|[(（]此件.{0,12}[)）]|[(（]?(?:联系人|聯系人|联系电话).*)$")
+
+
+def _split_closing(text: str, raw: list) -> None:
+    """Move the signature date and "(此件公开发布)" lines at the end of the last chunk into a closing chunk."""
+    if not raw:
+        return
+    suffix, measure, headings, kind, start, end = raw[-1]
+    lines = text[start:end].split("\n")
+    cut = len(lines)
+    while cut > 1 and _CLOSING_LINE.match(lines[cut - 1].strip()):
+        cut -= 1
+    if cut == len(lines):
+        return
+    new_end = start + len("\n".join(lines[:cut]))
+    raw[-1] = (suffix, measure, headings, kind, start, new_end)
+    s, e = _strip_span(text, new_end, end)
+    raw.append(("closing", "落款", (), CLOSING, s, e))
+
+
+def _merge_small(pieces: list[tuple[int, int]], min_chars: int) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for s, e in pieces:
+        if merged and (e - s < min_chars):
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged

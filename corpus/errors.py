@@ -1,0 +1,33 @@
+"""Domain errors. Raised deep in the pipeline; mapped to HTTP statuses in app/errors.py and to
+messages and exit codes in the CLI, each in one place."""
+
+from __future__ import annotations
+
+
+class PolicyQAError(Exception):
+    """Base of every error this project raises on purpose. `message` is safe to show a user."""
+
+    status_code = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadDocument(PolicyQAError):
+    """A source file that cannot be read as a policy document (empty, binary, unknown type)."""
+
+    status_code = 400
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class DocumentNotFound(PolicyQAError):
+    status_code = 404
+
+
+class ChunkNotFound(PolicyQAError):
+    status_code = 404

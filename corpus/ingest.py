@@ -1,0 +1,104 @@
+"""Ingest: source files → cleaned documents + measure chunks, with a report per document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corpus.catalog import DEFAULT_CATALOG, infer_meta, load_catalog
+from corpus.chunker import ChunkerConfig, chunk_document
+from corpus.clean import clean_text
+from corpus.errors import BadDocument
+from corpus.loaders import SUPPORTED_SUFFIXES, load_text
+from corpus.model import INTRO, MEASURE, Chunk, DocumentMeta, DocumentReport
+
+
+@dataclass(frozen=True)
+class Document:
+    meta: DocumentMeta
+    text: str  # cleaned text; chunk offsets point into it
+
+
+@dataclass
+class IngestResult:
+    documents: list[Document] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list)
+    reports: list[DocumentReport] = field(default_factory=list)
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Files to ingest: each path itself, or a directory's files (sorted, hidden ones skipped)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and not p.name.startswith("."))
+        else:
+            files.append(path)
+    return files
+
+
+def ingest_files(files: Iterable[Path], catalog_path: Path = DEFAULT_CATALOG,
+                 config: ChunkerConfig | None = None) -> IngestResult:
+    """Ingest every file; a file that cannot be read is reported and skipped, never fatal."""
+    catalog = load_catalog(catalog_path)
+    result = IngestResult()
+    seen_ids: set[str] = set()
+    for path in files:
+        report = DocumentReport(doc_id="", source_file=path.name)
+        result.reports.append(report)
+        try:
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                raise BadDocument(str(path), f"unsupported file type '{path.suffix}'")
+            cleaned = clean_text(load_text(path))
+            if not cleaned.text.strip():
+                raise BadDocument(str(path), "no text left after removing page debris")
+        except BadDocument as exc:
+            report.error = exc.reason
+            continue
+        meta = catalog.get(path.name) or infer_meta(path.name, cleaned.text)
+        if meta.doc_id in seen_ids:
+            report.error = f"duplicate document id '{meta.doc_id}'"
+            continue
+        seen_ids.add(meta.doc_id)
+        chunked = chunk_document(meta, cleaned.text, config)
+        report.doc_id = meta.doc_id
+        report.chunks = len(chunked.chunks)
+        report.measures = len({c.measure for c in chunked.chunks if c.kind in (MEASURE, INTRO) and c.measure})
+        report.units_parsed = len({c.measure for c in chunked.chunks if c.lead_units or c.responsible_units})
+        report.warnings = chunked.warnings
+        if cleaned.removed_lines:
+            report.warnings.append(f"removed {len(cleaned.removed_lines)} page-debris line(s)")
+        result.documents.append(Document(meta, cleaned.text))
+        result.chunks.extend(chunked.chunks)
+    return result
+
+
+def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
+    """Write atomically: readers never see a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tmp.replace(path)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def save(result: IngestResult, out_dir: Path) -> tuple[Path, Path]:
+    """Write chunks.jsonl and documents.jsonl (metadata + cleaned text) into out_dir."""
+    chunks_path, docs_path = out_dir / "chunks.jsonl", out_dir / "documents.jsonl"
+    write_jsonl(chunks_path, (c.to_dict() for c in result.chunks))
+    write_jsonl(docs_path, ({**d.meta.to_dict(), "text": d.text} for d in result.documents))
+    return chunks_path, docs_path
+
+
+def load_saved(out_dir: Path) -> tuple[list[Document], list[Chunk]]:
+    docs = [Document(DocumentMeta.from_dict(row), row["text"]) for row in read_jsonl(out_dir / "documents.jsonl")]
+    chunks = [Chunk.from_dict(row) for row in read_jsonl(out_dir / "chunks.jsonl")]
+    return docs, chunks

@@ -1,0 +1,68 @@
+"""Find the quantities a sentence states (numbers, percentages, amounts, years) in a comparable form.
+
+Both the grounding guard and the evaluation suite ask "does every number in this answer occur in
+a cited passage?"; they must agree on what a number is, so the rule lives here once."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_MAGNITUDE = {"十": 10, "百": 100, "千": 1_000, "万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
+_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+             "八": 8, "九": 9}
+_ARABIC = re.compile(r"(?<![0-9A-Za-z.])(\d+(?:,\d{3})*(?:\.\d+)?)\s*(%|％|‰)?\s*([十百千万萬亿億]*)")
+# Chinese-numeral quantities only when a counter or unit follows, so 一是 / 统一 / 十四五 stay words.
+_CN_QTY = re.compile(r"([零〇一二两兩三四五六七八九十百千万萬亿億]{1,8})(?=[个個家项項名人座台吨噸元亿億万萬%倍批条條所])")
+_CITATION = re.compile(r"\[\d+\]")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float
+    percent: bool
+    surface: str
+
+    @property
+    def key(self) -> tuple[float, bool]:
+        return (round(self.value, 6), self.percent)
+
+
+def _cn_value(text: str) -> float | None:
+    total, section, digit = 0, 0, None
+    for ch in text:
+        if ch in _CN_DIGIT:
+            digit = _CN_DIGIT[ch]
+        elif ch in ("万", "萬", "亿", "億"):
+            section = (section + (digit or 0)) * _MAGNITUDE[ch]
+            total, section, digit = total + section, 0, None
+        elif ch in _MAGNITUDE:
+            section += (1 if digit is None else digit) * _MAGNITUDE[ch]
+            digit = None
+        else:
+            return None
+    value = total + section + (digit or 0)
+    return float(value) if value else None
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Quantities stated in `text`; citation markers such as [2] are not quantities."""
+    text = _CITATION.sub(" ", unicodedata.normalize("NFKC", text))
+    found: list[Quantity] = []
+    for m in _ARABIC.finditer(text):
+        value = float(m.group(1).replace(",", ""))
+        for ch in m.group(3):
+            value *= _MAGNITUDE[ch]
+        found.append(Quantity(value, bool(m.group(2)), m.group(0).strip()))
+    for m in _CN_QTY.finditer(text):
+        value = _cn_value(m.group(1))
+        if value is not None and not (len(m.group(1)) == 1 and value < 2):  # "一家" is wording, not a figure
+            found.append(Quantity(value, text[m.end(): m.end() + 1] == "%", m.group(1)))
+    return found
+
+
+def unsupported_quantities(answer: str, passages: list[str]) -> list[str]:
+    """Surfaces of the answer's quantities that no passage states (empty list = fully supported)."""
+    known = {q.key for passage in passages for q in quantities(passage)}
+    return [q.surface for q in quantities(answer) if q.key not in known]

@@ -1,0 +1,80 @@
+"""Parse the lead and responsible units that Chinese policy measures end with, e.g.
+"(牵头单位:市工信局;责任单位:市发改委、科技局,昆区、九原区)" or "(责任单位:市科技局、财政局)"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Simplified and Traditional spellings of the labels; which label means "lead" vs "responsible".
+_LEAD = r"(?:牵头|牽頭|主责|主責)(?:单位|單位|部门|部門)"
+_RESP = r"(?:责任|責任|配合|参与|參與|协同|協同)(?:单位|單位|部门|部門)"
+_LABEL = re.compile(rf"({_LEAD}|{_RESP})\s*[:：]")
+_OPEN, _CLOSE = "(（", ")）"
+_SEPARATORS = "、,，;；"
+
+
+@dataclass(frozen=True)
+class Units:
+    lead: tuple[str, ...]
+    responsible: tuple[str, ...]
+    start: int  # offset of the opening parenthesis in the parsed text
+    end: int
+
+
+def _split_units(value: str) -> tuple[str, ...]:
+    """Split on 、,; outside parentheses, so "北方稀土(集团)公司" stays one unit."""
+    parts: list[str] = []
+    depth, current = 0, []
+    for ch in value:
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        if depth == 0 and ch in _SEPARATORS:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return tuple(p.strip(" 等") for p in parts if p.strip(" 等"))
+
+
+def _balanced_groups(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every top-level parenthesised group, end exclusive."""
+    groups, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in _OPEN:
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch in _CLOSE and depth:
+            depth -= 1
+            if depth == 0:
+                groups.append((start, i + 1))
+    return groups
+
+
+def parse_units(text: str) -> Units | None:
+    """The last parenthesised unit assignment in `text`, or None when the measure names no units."""
+    for start, end in reversed(_balanced_groups(text)):
+        inner = text[start + 1 : end - 1]
+        labels = list(_LABEL.finditer(inner))
+        if not labels or labels[0].start() > 2:
+            continue
+        lead: tuple[str, ...] = ()
+        resp: tuple[str, ...] = ()
+        for i, label in enumerate(labels):
+            stop = labels[i + 1].start() if i + 1 < len(labels) else len(inner)
+            units = _split_units(inner[label.end() : stop].rstrip(";；,， "))
+            if re.match(_LEAD, label.group(1)):
+                lead += units
+            else:
+                resp += units
+        return Units(lead=lead, responsible=resp, start=start, end=end)
+    return None
+
+
+def unit_key(unit: str) -> str:
+    """Form used to compare units: "市科技局" and "科技局" name the same office in one city's document."""
+    return re.sub(r"^(?:市|区|旗|县|盟|自治区|省)", "", unit.strip())

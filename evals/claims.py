@@ -1,0 +1,117 @@
+"""Cut an answer into the claims the groundedness metrics score, and read the parts of a claim they check.
+
+A claim is one sentence, clause or list item of the answer, together with the [n] citation markers
+written inside it or immediately after it. The markers are removed from the claim text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from corpus.numbers import quantities
+from corpus.text import normalize_for_search
+
+# [1]  [1][2]  [1, 2]  ［3］ – the answer's pointers into its citations list (1-based).
+MARKER = re.compile(r"[\[［]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]］]")
+_LEADING_MARKERS = re.compile(r"^\s*(?:" + MARKER.pattern + r"\s*)+")
+
+_CN_NUM = "一二三四五六七八九十"
+# Enumeration labels become claim boundaries and are dropped from the text. A label only counts in
+# list position (start of text or after punctuation/space), so 统一是 or 第5(1)项 stay words.
+_ENUM_ANYWHERE = re.compile(
+    r"(?:^|(?<=[\s。！？；!?;:：,，、]))"
+    rf"(?:[{_CN_NUM}]{{1,3}}是|[（(]\s*(?:[{_CN_NUM}]{{1,3}}|\d{{1,2}})\s*[）)]|[{_CN_NUM}]{{1,3}}、|\d{{1,2}}、"
+    rf"|第[{_CN_NUM}]{{1,3}}(?=[,，、]))"
+)
+# "1." and bullets only at the start of a line (or after a colon/semicolon), so "by 5. The" keeps its 5.
+_ENUM_LINE = re.compile(r"(?:^|(?<=[\n:：;；。]))[ \t]*(?:\d{1,2}[.．](?!\d)|[-*•·](?=\s))")
+# Sentence ends. An ASCII full stop ends a sentence only before space, a marker or the end.
+_BOUNDARY = re.compile(
+    r"[。！？；!?;\n]+|(?<!\be\.g)(?<!\bi\.e)(?<!\bNo)(?<!\bvs)(?<!\bArt)\.(?=[\s\[［]|$)"
+)
+_EDGE_PUNCT = " \t,，、:：;；.。!！?？-—"
+
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_UNIT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|\d+(?:\.\d+)?|[a-z]+|%")
+
+# A lead-in names the source and states nothing: 根据《…》： / 按照《…》的规定， / "According to the Plan:".
+_LEAD_IN = re.compile(
+    r"^(?:根据|依据|按照|参照|对照|据|结合)?\s*《[^》]*》(?:的)?(?:相关|有关)?"
+    r"(?:规定|要求|内容|明确|提出|指出|显示|表明)?\s*[,，:：]?$"
+)
+
+# Organisation names: two characters of name, then an organisational suffix (longest suffixes first).
+_ORG = re.compile(r"[\u4e00-\u9fff]{2}(?:管委会|政府|中心|公司|集团|局|委|办|部|厅|院)(?![门署分长公理法事学员托士校件属])")
+# Words that end in an organisational suffix but name no organisation (布局, 全部, 举办, 市中心 …).
+_NOT_ORG = frozenset(
+    "布局 格局 大局 全局 开局 结局 僵局 时局 政局 当局 全部 内部 外部 局部 东部 西部 南部 北部 中部 干部 头部 底部"
+    " 顶部 前部 后部 举办 创办 开办 承办 主办 督办 协办 兴办 合办 包办 代办 帮办 市中心 城中心 镇中心".split()
+)
+# Function words that can precede a name without belonging to it (由市委牵头 → 市委).
+_ORG_LEAD = frozenset("由为是和与及同向对在将把被经请的或并等即如")
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str
+    citations: tuple[int, ...]
+
+
+def marker_numbers(text: str) -> list[int]:
+    """Every citation number written in `text`, in order (``[1][2]`` and ``[1, 2]`` both give 1, 2)."""
+    return [int(n) for m in MARKER.finditer(text) for n in re.split(r"\s*[,，、]\s*", m.group(1))]
+
+
+def strip_markers(text: str) -> str:
+    """`text` without its [n] citation markers."""
+    return MARKER.sub("", text)
+
+
+def units(text: str) -> list[str]:
+    """The comparable units of `text` after normalize_for_search: each CJK character, each number
+    (decimals kept whole), each Latin word, and %. Punctuation and spaces are dropped."""
+    return _UNIT.findall(_THOUSANDS.sub("", normalize_for_search(text)))
+
+
+def organisations(text: str) -> list[str]:
+    """Organisation mentions in `text` (Simplified form): the suffix (局/委/办/部/厅/院/中心/公司/集团/
+    政府/管委会) with the two characters before it, e.g. 市工信局 → 工信局, 由市委牵头 → 市委."""
+    found = []
+    for m in _ORG.finditer(normalize_for_search(text)):
+        name = m.group(0)
+        if name[-2:] in _NOT_ORG or name[-3:] in _NOT_ORG:
+            continue
+        found.append(name[1:] if name[0] in _ORG_LEAD else name)
+    return found
+
+
+def _is_lead_in(raw: str, text: str) -> bool:
+    """`raw` is the segment as cut (trailing punctuation kept), `text` the cleaned claim text. A segment
+    ending in a colon or comma was cut off by a list that follows: it introduces, it does not state."""
+    if quantities(text):
+        return False
+    introduces = strip_markers(raw).rstrip().endswith((":", "：", ",", "，"))
+    return bool(_LEAD_IN.match(text)) or (introduces and not organisations(text))
+
+
+def split_claims(answer: str) -> list[Claim]:
+    """The answer's claims in order. Boundaries: 。！？；!?; newlines, English full stops, and
+    enumeration labels (一是/二是, （一）, (1), 1., 1、, bullets), which are dropped. A claim carries the
+    markers inside it plus those right after its terminator ("…亿元。[1]" → (1,)). Empty claims and
+    number-free lead-ins (根据《…》：, or a clause ending in a colon or comma before a list) are left out."""
+    text = _ENUM_LINE.sub("\n", _ENUM_ANYWHERE.sub("\n", answer))
+    pieces: list[tuple[str, list[int]]] = []
+    for segment in _BOUNDARY.split(text):
+        leading = _LEADING_MARKERS.match(segment)
+        if leading and pieces:
+            pieces[-1][1].extend(marker_numbers(leading.group(0)))
+            segment = segment[leading.end():]
+        if segment.strip():
+            pieces.append((segment, marker_numbers(segment)))
+    claims = []
+    for segment, numbers in pieces:
+        claim_text = re.sub(r"\s+", " ", strip_markers(segment)).strip(_EDGE_PUNCT)
+        if not units(claim_text) or _is_lead_in(segment, claim_text):
+            continue
+        claims.append(Claim(claim_text, tuple(dict.fromkeys(numbers))))
+    return claims

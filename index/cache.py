@@ -1,0 +1,42 @@
+"""Embeddings cached by model and passage content, so adding or removing one document re-embeds only
+that document's chunks."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+
+
+def content_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    def __init__(self, cache_dir: Path, model_id: str) -> None:
+        self.path = cache_dir / (re.sub(r"[^0-9A-Za-z._-]+", "_", model_id) + ".npz")
+        self._vectors: dict[str, np.ndarray] = {}
+        if self.path.exists():
+            try:
+                with np.load(self.path) as data:
+                    self._vectors = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+            except (OSError, ValueError, KeyError):
+                self._vectors = {}  # a damaged cache only costs re-embedding
+
+    def get(self, key: str) -> np.ndarray | None:
+        return self._vectors.get(key)
+
+    def put(self, key: str, vector: np.ndarray) -> None:
+        self._vectors[key] = vector
+
+    def save(self, keep: set[str] | None = None) -> None:
+        """Persist, dropping vectors of passages no longer in the corpus when `keep` is given."""
+        items = {k: v for k, v in self._vectors.items() if keep is None or k in keep}
+        if not items:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=np.array(list(items)), vectors=np.stack(list(items.values())).astype(np.float32))
+        tmp.replace(self.path)

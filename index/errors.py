@@ -1,0 +1,25 @@
+"""Index errors: each message tells the operator what to run."""
+
+from __future__ import annotations
+
+from corpus.errors import PolicyQAError
+
+
+class IndexMissing(PolicyQAError):
+    status_code = 503
+
+
+class IndexMismatch(PolicyQAError):
+    """The index on disk was built with another embedder or format than the one configured."""
+
+    status_code = 503
+
+
+class IndexCorrupt(PolicyQAError):
+    status_code = 503
+
+
+class IndexBusy(PolicyQAError):
+    """Another build holds the lock."""
+
+    status_code = 409

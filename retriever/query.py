@@ -1,0 +1,115 @@
+"""Understand a question before searching: normalise it, expand English terms, and find what it names
+directly (a document, a measure number, a year or place)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from corpus.chunker import cn_to_int
+from corpus.model import DocumentMeta
+from corpus.text import normalize_for_search, normalize_width
+
+GLOSSARY = Path(__file__).with_name("glossary.yaml")
+# Question wording that carries no content and only pulls retrieval towards other questions.
+_FILLER = re.compile(r"(请问|请告诉我|我想知道|想了解一下|想了解|是多少|是什么|有哪些|有什么|是哪些|是哪个|哪些|哪个|多少|什么|怎么样|如何|吗|呢|吧|\?|？)")
+_MEASURE_REF = re.compile(
+    r"第\s*(?P<n>[0-9]+|[一二三四五六七八九十百]+)\s*(?:条|项|点|部分|款)"
+    r"|(?:measure|item|article|point)\s*(?:no\.?\s*)?(?P<en>\d+)"
+    r"|[(（](?P<paren>[一二三四五六七八九十]+|\d+)[)）]"
+    r"|(?<![\d.])(?P<dot>\d{1,2})[.、](?![\d])"
+    r"|(?P<shi>[一二三四五六七八九十])是"
+    r"|(?P<cn>[一二三四五六七八九十]+)、",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}\s*[\[〔［【(（]\s*(\d{4})\s*[\]〕］】)）﹞]\s*(\d{1,4})\s*号")
+
+
+@dataclass(frozen=True)
+class MeasureRef:
+    number: int
+    family: str  # "any" for 第N条 / measure N, else "cn", "paren", "dot", "shi"
+
+
+@dataclass
+class QueryAnalysis:
+    original: str
+    text: str  # normalised, filler removed: what dense and BM25 search see
+    english: bool
+    expansion: str = ""  # Chinese terms for an English question
+    measures: list[MeasureRef] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+    doc_number: tuple[str, str] | None = None
+
+
+@lru_cache(maxsize=1)
+def _glossary() -> list[tuple[re.Pattern[str], str]]:
+    terms = yaml.safe_load(GLOSSARY.read_text(encoding="utf-8"))["terms"]
+    # Longest first so "rare earth output value" takes "rare earth" and "output value", not "output".
+    return [(re.compile(rf"\b{re.escape(en)}\b", re.IGNORECASE), zh)
+            for en, zh in sorted(terms.items(), key=lambda kv: -len(kv[0]))]
+
+
+def expand_english(text: str) -> str:
+    found: list[str] = []
+    rest = text
+    for pattern, zh in _glossary():
+        if pattern.search(rest):
+            found.append(zh)
+            rest = pattern.sub(" ", rest)
+    return " ".join(dict.fromkeys(found))
+
+
+def analyse(question: str) -> QueryAnalysis:
+    width = normalize_width(question)
+    latin = sum(ch.isascii() and ch.isalpha() for ch in width)
+    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in width)
+    english = latin > 2 * cjk
+    text = normalize_for_search(_FILLER.sub(" ", width))
+    text = re.sub(r"\s+", " ", text).strip() or normalize_for_search(width)
+    analysis = QueryAnalysis(original=question, text=text, english=english)
+    if english:
+        analysis.expansion = expand_english(width)
+    for m in _MEASURE_REF.finditer(width):
+        kind = next(k for k in ("n", "en", "paren", "dot", "shi", "cn") if m.group(k))
+        family = {"n": "any", "en": "any"}.get(kind, kind)
+        analysis.measures.append(MeasureRef(cn_to_int(m.group(kind)), family))
+    doc_number = _DOC_NUMBER.search(width)
+    if doc_number:
+        analysis.doc_number = (doc_number.group(1), doc_number.group(2))
+    analysis.years = [int(y) for y in _YEAR.findall(width)]
+    return analysis
+
+
+def _city(region: str) -> str:
+    """"内蒙古自治区包头市" → "包头"."""
+    tail = re.split(r"(?:自治区|省)", region)[-1]
+    return re.sub(r"(市|盟|地区|自治州)$", "", tail)
+
+
+def document_keys(meta: DocumentMeta) -> list[str]:
+    """Normalised strings that, found in a question, point at this document."""
+    keys = [_city(meta.region), *meta.aliases]
+    if meta.region_en:
+        keys.append(meta.region_en.split(",")[0])
+    return [normalize_for_search(k) for k in keys if k and len(k) >= 2]
+
+
+def matches_doc_number(analysis: QueryAnalysis, meta: DocumentMeta) -> bool:
+    if not analysis.doc_number or not meta.doc_number:
+        return False
+    own = _DOC_NUMBER.search(normalize_width(meta.doc_number))
+    return bool(own) and (own.group(1), own.group(2)) == analysis.doc_number
+
+
+def year_matches(year: int, meta: DocumentMeta) -> bool:
+    """The question's year is the document's year or inside the period its title names (2021-2023)."""
+    if meta.year == year:
+        return True
+    span = re.search(r"(20\d{2})\s*[-—–至~]\s*(20\d{2})", normalize_width(meta.title))
+    return bool(span) and int(span.group(1)) <= year <= int(span.group(2))

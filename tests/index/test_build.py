@@ -1,0 +1,134 @@
+"""Index build, atomic swap, embedding cache, and the errors an operator sees."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from app.service import build_from_corpus
+from app.settings import Settings
+from index.build import current_build
+from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from index.store import load_index
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class FakeEmbedder:
+    """Deterministic tiny embedder for build mechanics; quality is tested with the real model elsewhere."""
+
+    def __init__(self, model_id: str = "fake:hash", dim: int = 8, delay: float = 0.0) -> None:
+        self.model_id, self.dim, self.delay, self.embedded = model_id, dim, delay, 0
+
+    def _vec(self, text: str):
+        import numpy as np
+
+        rng = np.random.default_rng(abs(hash(text)) % 2**32)
+        v = rng.normal(size=self.dim).astype("float32")
+        return v / np.linalg.norm(v)
+
+    def embed_queries(self, texts):
+        import numpy as np
+
+        return np.stack([self._vec(t) for t in texts])
+
+    def embed_passages(self, texts, batch_size=32, progress=None):
+        import numpy as np
+
+        out = []
+        for t in texts:
+            time.sleep(self.delay)
+            out.append(self._vec(t))
+            self.embedded += 1
+            if progress:
+                progress(1)
+        return np.stack(out) if out else np.zeros((0, self.dim), dtype="float32")
+
+
+def _corpus(tmp_path: Path, n: int) -> Path:
+    docs = tmp_path / "docs"
+    docs.mkdir(exist_ok=True)
+    for i in range(n):
+        (docs / f"doc{i}.txt").write_text(f"测试文件{i}的实施方案\n一、总体要求\n(一)措施{i}。年内建成平台{i + 2}家。\n"
+                                          f"(二)保障{i}。(牵头单位:市科技局;责任单位:市财政局)", encoding="utf-8")
+    return docs
+
+
+def test_build_writes_manifest_and_loads(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=_corpus(tmp_path, 2))
+    emb = FakeEmbedder()
+    build = build_from_corpus(settings, emb, show_progress=False)
+    manifest = json.loads((build / "manifest.json").read_text())
+    assert manifest["embedder"] == "fake:hash" and manifest["documents"] == 2 and manifest["chunks"] >= 4
+    assert manifest["faiss_index"] == "IndexFlatIP" and manifest["corpus_hash"]
+    store = load_index(settings.index_dir, emb)
+    assert len(store.chunks) == manifest["chunks"] and store.vectors.ntotal == len(store.chunks)
+
+
+def test_adding_a_document_embeds_only_its_chunks(tmp_path):
+    docs = _corpus(tmp_path, 2)
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=docs)
+    first = FakeEmbedder()
+    build_from_corpus(settings, first, show_progress=False)
+    _corpus(tmp_path, 3)  # adds doc2
+    second = FakeEmbedder()
+    build = build_from_corpus(settings, second, show_progress=False)
+    new_chunks = sum(1 for line in (build / "chunks.jsonl").read_text().splitlines() if "doc2" in line)
+    assert second.embedded == new_chunks > 0
+    (docs / "doc0.txt").unlink()
+    third = FakeEmbedder()
+    build = build_from_corpus(settings, third, show_progress=False)
+    assert third.embedded == 0 and json.loads((build / "manifest.json").read_text())["documents"] == 2
+
+
+def test_missing_and_mismatched_index_say_how_to_fix(tmp_path):
+    with pytest.raises(IndexMissing, match="policy-qa index"):
+        load_index(tmp_path / "nothing", FakeEmbedder())
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=_corpus(tmp_path, 1))
+    build_from_corpus(settings, FakeEmbedder(), show_progress=False)
+    with pytest.raises(IndexMismatch, match="rebuild with `policy-qa index`"):
+        load_index(settings.index_dir, FakeEmbedder(model_id="other", dim=8))
+
+
+def test_corrupted_index_file_is_a_clear_error(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=_corpus(tmp_path, 1))
+    build = build_from_corpus(settings, FakeEmbedder(), show_progress=False)
+    (build / "vectors.faiss").write_bytes(b"garbage")
+    with pytest.raises(IndexCorrupt, match="damaged"):
+        load_index(settings.index_dir, FakeEmbedder())
+
+
+def test_rebuild_killed_midway_keeps_old_index(tmp_path):
+    """A real `policy-qa index` process killed while embedding: the old index still loads, and the next
+    build succeeds."""
+    docs = _corpus(tmp_path, 1)
+    data = tmp_path / "data"
+    settings = Settings(data_dir=data, corpus_dir=docs)
+    build_from_corpus(settings, FakeEmbedder(), show_progress=False)
+    old = current_build(settings.index_dir)
+    _corpus(tmp_path, 4)
+    script = (
+        "import sys; sys.path.insert(0, %r); sys.path.insert(0, %r)\n"
+        "from test_build import FakeEmbedder\n"
+        "from app.service import build_from_corpus\nfrom app.settings import Settings\n"
+        "build_from_corpus(Settings(data_dir=%r, corpus_dir=%r), FakeEmbedder(delay=0.5), show_progress=False)\n"
+    ) % (str(REPO), str(Path(__file__).parent), str(data), str(docs))
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO)
+    deadline = time.time() + 30
+    while not list(settings.index_dir.glob(".tmp-*")) and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert current_build(settings.index_dir) == old
+    assert len(load_index(settings.index_dir, FakeEmbedder()).documents) == 1
+    build_from_corpus(settings, FakeEmbedder(), show_progress=False)
+    assert len(load_index(settings.index_dir, FakeEmbedder()).documents) == 4
+    assert not list(settings.index_dir.glob(".tmp-*"))
