@@ -83,7 +83,7 @@ class QAService:
             related = hits[: min(3, top_k)]
             lines = [ABSTAIN_TEXT_EN if analysis.english else ABSTAIN_TEXT]
             if related:
-                lines.append("Related passages (not an answer):" if analysis.english else "以下条文可能相关，仅供参考：")
+                lines.append("Related passages (not an answer):" if analysis.english else "以下条文可能相关，仅供参考：")  # noqa: E501
                 lines += [f"[{n}] {extractive.where(h.chunk)}" for n, h in enumerate(related, 1)]
             return Answer("\n".join(lines), [Citation(n, h) for n, h in enumerate(related, 1)], True,
                           evidence.confidence, notes=[evidence.reason])

@@ -18,7 +18,7 @@ DEFAULT_DOCUMENTS = CORPUS_DIR / "documents"
 
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}[〔\[［【(（]\d{4}[〕\]］】)）﹞]\s*\d{1,4}\s*号")
 _CN_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_ISSUER = re.compile(r"^(?:中共)?[\u4e00-\u9fff]{2,12}(?:人民政府|委员会|办公室|办公厅|局|委|厅)(?:\s+[\u4e00-\u9fff]{2,16})*$")
+_ISSUER = re.compile(r"^(?:中共)?[\u4e00-\u9fff]{2,12}(?:人民政府|委员会|办公室|办公厅|局|委|厅)(?:\s+[\u4e00-\u9fff]{2,16})*$")  # noqa: E501
 
 
 def _iso(value: object) -> str | None:

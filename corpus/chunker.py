@@ -281,7 +281,7 @@ def _check_gaps(root: _Node, warnings: list[str]) -> None:
                 missing = list(range(prev + 1, child.number)) if prev is not None and child.number != 1 else []
                 if 0 < len(missing) <= 10:
                     name = _FAMILY_NAMES.get(child.family, child.family)
-                    warnings.append(f"numbering gap: {name} {', '.join(map(str, missing))} missing before {child.label}")
+                    warnings.append(f"numbering gap: {name} {', '.join(map(str, missing))} missing before {child.label}")  # noqa: E501
                 last[child.family] = child.number
             visit(child)
 
@@ -314,7 +314,7 @@ def chunk_document(meta: DocumentMeta, text: str, config: ChunkerConfig | None =
     builder = _TreeBuilder(text)
     lines_before_lead = None
     segments = _segments(text)
-    for idx, (start, end, inline) in enumerate(segments):
+    for idx, (start, end, _inline) in enumerate(segments):
         segment = text[start:end]
         if lines_before_lead is None and _LEAD_END.match(segment.strip()):
             lines_before_lead = end

@@ -4,6 +4,7 @@ product refuses exactly what the evaluation would mark down."""
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from corpus.numbers import unsupported_quantities
 from corpus.text import normalize_for_search
@@ -11,7 +12,7 @@ from corpus.text import normalize_for_search
 _CITATION = re.compile(r"\[\d+\]")
 _CONTENT = re.compile(r"[\u4e00-\u9fff]|[0-9]+(?:\.[0-9]+)?|[a-z]+")
 # Organisation names as Chinese policy text writes them: a run of CJK ending in an office suffix.
-_ORG = re.compile(r"[\u4e00-\u9fff()（）]{1,16}?(?:局|委员会|委|办公室|办公厅|办|部|厅|研究院|院|中心|公司|集团|政府|管委会)(?![\u4e00-\u9fff])")
+_ORG = re.compile(r"[\u4e00-\u9fff()（）]{1,16}?(?:局|委员会|委|办公室|办公厅|办|部|厅|研究院|院|中心|公司|集团|政府|管委会)(?![\u4e00-\u9fff])")  # noqa: E501
 
 
 def _units(text: str) -> list[str]:
@@ -20,7 +21,7 @@ def _units(text: str) -> list[str]:
 
 def bigrams(text: str) -> set[tuple[str, str]]:
     units = _units(text)
-    return set(zip(units, units[1:], strict=False)) or {(u, "") for u in units}
+    return set(pairwise(units)) or {(u, "") for u in units}
 
 
 def bigram_support(claim: str, passages: list[str]) -> float:

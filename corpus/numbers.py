@@ -14,7 +14,7 @@ _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 
              "八": 8, "九": 9}
 _ARABIC = re.compile(r"(?<![0-9A-Za-z.])(\d+(?:,\d{3})*(?:\.\d+)?)\s*(%|％|‰)?\s*([十百千万萬亿億]*)")
 # Chinese-numeral quantities only when a counter or unit follows, so 一是 / 统一 / 十四五 stay words.
-_CN_QTY = re.compile(r"([零〇一二两兩三四五六七八九十百千万萬亿億]{1,8})(?=[个個家项項名人座台吨噸元亿億万萬%倍批条條所])")
+_CN_QTY = re.compile(r"([零〇一二两兩三四五六七八九十百千万萬亿億]{1,8})(?=[个個家项項名人座台吨噸元亿億万萬%倍批条條所])")  # noqa: E501
 _CITATION = re.compile(r"\[\d+\]")
 
 

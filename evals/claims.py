@@ -41,14 +41,21 @@ _LEAD_IN = re.compile(
 )
 
 # Organisation names: two characters of name, then an organisational suffix (longest suffixes first).
-_ORG = re.compile(r"[\u4e00-\u9fff]{2}(?:管委会|政府|中心|公司|集团|局|委|办|部|厅|院)(?![门署分长公理法事学员托士校件属])")
-# Words that end in an organisational suffix but name no organisation (布局, 全部, 举办, 市中心 …).
-_NOT_ORG = frozenset(
-    "布局 格局 大局 全局 开局 结局 僵局 时局 政局 当局 全部 内部 外部 局部 东部 西部 南部 北部 中部 干部 头部 底部"
-    " 顶部 前部 后部 举办 创办 开办 承办 主办 督办 协办 兴办 合办 包办 代办 帮办 市中心 城中心 镇中心".split()
+_ORG = re.compile(
+    r"[\u4e00-\u9fff]{2}(?P<suffix>管委会|政府|中心|公司|集团|局|委|办|部|厅|院)"
+    r"(?![门署分长公理法事学员托士校件属])"  # 部门, 部署, 局长, 办公, 办法, 委员, 委托, 院士 … are not names
 )
-# Function words that can precede a name without belonging to it (由市委牵头 → 市委).
+# Words that end in an organisational suffix but name no organisation (布局, 全部, 举办, 市中心 …).
+_NOT_ORG = frozenset((
+    "布局", "格局", "大局", "全局", "开局", "结局", "僵局", "时局", "政局", "当局",
+    "全部", "内部", "外部", "局部", "东部", "西部", "南部", "北部", "中部", "干部", "头部", "底部", "顶部",
+    "举办", "创办", "开办", "承办", "主办", "督办", "协办", "兴办", "合办", "包办", "代办", "帮办",
+    "市中心", "城中心", "镇中心", "好局", "总部",
+))
+# Function words that can precede a name without belonging to it (由国资委牵头 → 国资委).
 _ORG_LEAD = frozenset("由为是和与及同向对在将把被经请的或并等即如")
+# An administrative level right before the suffix names the body by level alone: 包头市委 → 市委.
+_LEVEL = frozenset("市省区县旗盟镇乡州国")
 
 
 @dataclass(frozen=True)
@@ -75,13 +82,21 @@ def units(text: str) -> list[str]:
 
 def organisations(text: str) -> list[str]:
     """Organisation mentions in `text` (Simplified form): the suffix (局/委/办/部/厅/院/中心/公司/集团/
-    政府/管委会) with the two characters before it, e.g. 市工信局 → 工信局, 由市委牵头 → 市委."""
+    政府/管委会) with the two characters of name before it, e.g. 市工信局 → 工信局, or with just the
+    administrative level when that is all the name says (包头市委 → 市委, 县区政府 → 区政府)."""
     found = []
     for m in _ORG.finditer(normalize_for_search(text)):
-        name = m.group(0)
+        name, suffix = m.group(0), m.group("suffix")
         if name[-2:] in _NOT_ORG or name[-3:] in _NOT_ORG:
             continue
-        found.append(name[1:] if name[0] in _ORG_LEAD else name)
+        head = name[: -len(suffix)]
+        if head[-1] in _LEVEL:
+            name = head[-1] + suffix
+        elif suffix == "政府":  # 强化政府引导: the government in general, not a named body
+            name = suffix
+        elif name[0] in _ORG_LEAD:
+            name = name[1:]
+        found.append(name)
     return found
 
 

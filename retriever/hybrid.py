@@ -37,7 +37,7 @@ class RetrievalConfig:
     rrf_k: int = 10
     candidates: int = 100  # dense neighbours and BM25 hits considered before fusion
     doc_boost: float = 1.5  # a question that names a document's city, alias or year
-    measure_boost: float = 0.1  # added when a chunk's number path has every number the question names (~⅓ of a top RRF score)
+    measure_boost: float = 0.1  # added when a chunk's number path has every number the question names (~⅓ of a top RRF score)  # noqa: E501
     kind_prior: dict[str, float] = field(default_factory=lambda: {
         MEASURE: 1.0, INTRO: 1.0, PREAMBLE: 0.9, CLOSING: 0.7, LEAD: 0.6})
     rerank_top: int = 20
@@ -74,7 +74,7 @@ def _measure_path(measure: str) -> list[tuple[str, int]]:
     return path
 
 
-def _measure_match(refs: Sequence[MeasureRef], measure: str) -> int:
+def measure_match(refs: Sequence[MeasureRef], measure: str) -> int:
     """How many of the question's number references this chunk's path satisfies (0 = none or a clash)."""
     path = _measure_path(measure)
     if not path or not refs:
@@ -106,7 +106,7 @@ class Retriever:
             meta = self.store.documents[chunk.doc_id].meta
             year = meta.year
             if (filters.doc_ids and chunk.doc_id not in filters.doc_ids) \
-                    or (filters.issuer and normalize_for_search(filters.issuer) not in normalize_for_search(meta.issuer)) \
+                    or (filters.issuer and normalize_for_search(filters.issuer) not in normalize_for_search(meta.issuer)) \  # noqa: E501
                     or (filters.region and normalize_for_search(filters.region) not in
                         normalize_for_search(f"{meta.region} {meta.region_en}")) \
                     or (filters.year_from and (year is None or year < filters.year_from)) \
@@ -168,7 +168,7 @@ class Retriever:
                 continue
             score *= cfg.kind_prior.get(chunk.kind, 1.0)
             score *= doc_weights.get(chunk.doc_id, 1.0) if doc_weights else 1.0
-            matched = _measure_match(analysis.measures, chunk.measure)
+            matched = measure_match(analysis.measures, chunk.measure)
             if matched:
                 score += cfg.measure_boost * (1 + 0.5 * (matched - 1)) * (
                     doc_weights.get(chunk.doc_id, 0.5) if doc_weights else 1.0)

@@ -16,7 +16,7 @@ from corpus.text import normalize_for_search, normalize_width
 
 GLOSSARY = Path(__file__).with_name("glossary.yaml")
 # Question wording that carries no content and only pulls retrieval towards other questions.
-_FILLER = re.compile(r"(请问|请告诉我|我想知道|想了解一下|想了解|是多少|是什么|有哪些|有什么|是哪些|是哪个|哪些|哪个|多少|什么|怎么样|如何|吗|呢|吧|\?|？)")
+_FILLER = re.compile(r"(请问|请告诉我|我想知道|想了解一下|想了解|是多少|是什么|有哪些|有什么|是哪些|是哪个|哪些|哪个|多少|什么|怎么样|如何|吗|呢|吧|\?|？)")  # noqa: E501
 _MEASURE_REF = re.compile(
     r"第\s*(?P<n>[0-9]+|[一二三四五六七八九十百]+)\s*(?:条|项|点|部分|款)"
     r"|(?:measure|item|article|point)\s*(?:no\.?\s*)?(?P<en>\d+)"

@@ -7,10 +7,9 @@ import re
 from dataclasses import dataclass
 
 from app.answer.intent import Intent
-from corpus.model import INTRO, LEAD, PREAMBLE, Chunk
 from corpus.grounding import bigrams
+from corpus.model import INTRO, LEAD, PREAMBLE, Chunk
 from corpus.numbers import quantities
-from corpus.text import normalize_for_search
 from retriever.hybrid import Hit
 from retriever.query import QueryAnalysis
 

@@ -45,5 +45,5 @@ def check(answer: str, passages: dict[int, str]) -> GuardResult:
     text = "".join(kept)
     # Belt and braces: the rule the product promises, checked on the final text as a whole.
     if unsupported_quantities(text, list(passages.values())):
-        return GuardResult("", 0, dropped + [(text, ["unsupported number after assembly"])])
+        return GuardResult("", 0, [*dropped, (text, ["unsupported number after assembly"])])
     return GuardResult(text, len(kept), dropped)

@@ -28,7 +28,7 @@ class _FakeLLM(BaseHTTPRequestHandler):
     reply: object = ""
     delay = 0.0
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers["content-length"]))
         if self.delay:
             import time

@@ -165,7 +165,7 @@ def test_long_measure_is_split_and_pieces_keep_metadata():
 
 
 def test_article_and_chapter_numbering():
-    text = "第一章 总则\n第一条 为了规范管理,制定本办法。\n第二条 本办法适用于全市。\n第二章 附则\n第三条 本办法自印发之日起施行。"
+    text = "第一章 总则\n第一条 为了规范管理,制定本办法。\n第二条 本办法适用于全市。\n第二章 附则\n第三条 本办法自印发之日起施行。"  # noqa: E501
     chunks = chunk_document(_meta(), text).chunks
     assert [c.measure for c in chunks if c.kind == MEASURE] == ["第一章 第一条", "第一章 第二条", "第二章 第三条"]
 

@@ -114,7 +114,7 @@ def test_rebuild_killed_midway_keeps_old_index(tmp_path):
     build_from_corpus(settings, FakeEmbedder(), show_progress=False)
     old = current_build(settings.index_dir)
     _corpus(tmp_path, 4)
-    script = (
+    script = (  # noqa: UP031
         "import sys; sys.path.insert(0, %r); sys.path.insert(0, %r)\n"
         "from test_build import FakeEmbedder\n"
         "from app.service import build_from_corpus\nfrom app.settings import Settings\n"
