@@ -13,7 +13,8 @@ from corpus.text import normalize_for_search
 
 # [1]  [1][2]  [1, 2]  ［3］ – the answer's pointers into its citations list (1-based).
 MARKER = re.compile(r"[\[［]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]］]")
-_LEADING_MARKERS = re.compile(r"^\s*(?:" + MARKER.pattern + r"\s*)+")
+# Markers opening a segment belong to the claim before it ("…亿元。[1]", "…亿元。”[1]").
+_LEADING_MARKERS = re.compile(r"^[\s”\"’'」』）)]*(?:" + MARKER.pattern + r"\s*)+")
 
 _CN_NUM = "一二三四五六七八九十"
 # Enumeration labels become claim boundaries and are dropped from the text. A label only counts in
@@ -29,14 +30,20 @@ _ENUM_LINE = re.compile(r"(?:^|(?<=[\n:：;；。]))[ \t]*(?:\d{1,2}[.．](?!\d)
 _BOUNDARY = re.compile(
     r"[。！？；!?;\n]+|(?<!\be\.g)(?<!\bi\.e)(?<!\bNo)(?<!\bvs)(?<!\bArt)\.(?=[\s\[［]|$)"
 )
-_EDGE_PUNCT = " \t,，、:：;；.。!！?？-—"
+_EDGE_PUNCT = " \t,，、:：;；.。!！?？-—“”\"‘’'「」『』…"
 
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _UNIT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|\d+(?:\.\d+)?|[a-z]+|%")
 
+# "根据《title》measure：" / "According to 《title》measure:" — the source named before the fact, cut off
+# as its own piece so it neither dilutes the fact's support nor hides a list label inside the measure path.
+_SOURCE_LEAD = re.compile(
+    r"(?:根据|另据|依据|按照|(?:also,\s*)?according to)\s*《[^》\n]*》[^,，:：。\n]{0,40}[,，:：]", re.IGNORECASE
+)
+_LEAD_VERB = re.compile(r"^(?:根据|另据|依据|按照|(?:also,\s*)?according to)\s*(?=《)", re.IGNORECASE)
 # A lead-in names the source and states nothing: 根据《…》： / 按照《…》的规定， / "According to the Plan:".
 _LEAD_IN = re.compile(
-    r"^(?:根据|依据|按照|参照|对照|据|结合)?\s*《[^》]*》(?:的)?(?:相关|有关)?"
+    r"^(?:根据|另据|依据|按照|参照|对照|据|结合)?\s*《[^》]*》(?:的)?(?:相关|有关)?"
     r"(?:规定|要求|内容|明确|提出|指出|显示|表明)?\s*[,，:：]?$"
 )
 
@@ -109,14 +116,26 @@ def _is_lead_in(raw: str, text: str) -> bool:
     return bool(_LEAD_IN.match(text)) or (introduces and not organisations(text))
 
 
+def _segments(answer: str) -> list[str]:
+    """The answer cut at sentence ends, list labels (removed) and around source lead-ins."""
+    def cut(part: str) -> list[str]:
+        return _BOUNDARY.split(_ENUM_LINE.sub("\n", _ENUM_ANYWHERE.sub("\n", part)))
+
+    out, pos = [], 0
+    for m in _SOURCE_LEAD.finditer(answer):
+        out += [*cut(answer[pos:m.start()]), m.group(0)]
+        pos = m.end()
+    return out + cut(answer[pos:])
+
+
 def split_claims(answer: str) -> list[Claim]:
     """The answer's claims in order. Boundaries: 。！？；!?; newlines, English full stops, and
-    enumeration labels (一是/二是, （一）, (1), 1., 1、, bullets), which are dropped. A claim carries the
+    enumeration labels (一是/二是, （一）, (1), 1., 1、, bullets), which are dropped, and after a source
+    lead-in such as 根据《…》…：. A claim carries the
     markers inside it plus those right after its terminator ("…亿元。[1]" → (1,)). Empty claims and
     number-free lead-ins (根据《…》：, or a clause ending in a colon or comma before a list) are left out."""
-    text = _ENUM_LINE.sub("\n", _ENUM_ANYWHERE.sub("\n", answer))
     pieces: list[tuple[str, list[int]]] = []
-    for segment in _BOUNDARY.split(text):
+    for segment in _segments(answer):
         leading = _LEADING_MARKERS.match(segment)
         if leading and pieces:
             pieces[-1][1].extend(marker_numbers(leading.group(0)))
@@ -128,5 +147,6 @@ def split_claims(answer: str) -> list[Claim]:
         claim_text = re.sub(r"\s+", " ", strip_markers(segment)).strip(_EDGE_PUNCT)
         if not units(claim_text) or _is_lead_in(segment, claim_text):
             continue
-        claims.append(Claim(claim_text, tuple(dict.fromkeys(numbers))))
+        # A kept lead-in ("根据《2024年要点》：") is scored on the source it names, not on the verb.
+        claims.append(Claim(_LEAD_VERB.sub("", claim_text), tuple(dict.fromkeys(numbers))))
     return claims

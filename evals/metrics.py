@@ -1,7 +1,7 @@
 """Answer-groundedness and retrieval metrics for policy-qa. Pure functions: no model, no network.
 
 `citations` everywhere is the list `/api/ask` returns (dicts with "n", "title", "text", …); a claim's
-evidence is the cited passage's title plus its text. Metrics that do not apply to an input (no gold facts,
+evidence is the cited passage's title, measure path and text. Metrics that do not apply to an input (no gold facts,
 no citation markers, an abstention) return None rather than a number, and `aggregate` leaves them out.
 Formulas and the reasoning behind them: evals/README.md."""
 
@@ -133,10 +133,10 @@ def mrr_at_k(ranked_ids: Sequence[str], gold_ids: Collection[str], k: int = 10) 
 # --- evidence and support --------------------------------------------------------------------------
 
 def _evidence(citations: Citations) -> dict[int, str]:
-    """Citation number → the text a claim citing it may rely on (title, then passage)."""
+    """Citation number → the text a claim citing it may rely on: title, measure path, passage."""
     out: dict[int, str] = {}
     for i, c in enumerate(citations, 1):
-        out[int(c.get("n", i))] = f"{c.get('title', '')}\n{c.get('text', '')}"
+        out[int(c.get("n", i))] = f"{c.get('title', '')}\n{c.get('measure', '')}\n{c.get('text', '')}"
     return out
 
 
@@ -191,7 +191,7 @@ def faithfulness(answer: str, citations: Citations, abstained: bool = False,
 
 
 def numeric_faithfulness(answer: str, citations: Citations) -> NumericFaithfulness:
-    """1.0 if every quantity the answer states occurs in some cited passage (or title), else 0.0.
+    """1.0 if every quantity the answer states occurs in some cited passage (title, measure, text), else 0.0.
     Citation markers and list labels are not quantities."""
     text = "\n".join(c.text for c in split_claims(answer))
     missing = tuple(unsupported_quantities(text, list(_evidence(citations).values())))
@@ -222,7 +222,7 @@ def fact_recall(answer: str, gold_facts: Sequence[str]) -> float | None:
 
 
 def context_precision(citations: Citations, gold_facts: Sequence[str]) -> float | None:
-    """Share of cited passages (title + text) that contain at least one gold fact, normalised as in
+    """Share of cited passages (title, measure, text) that contain at least one gold fact, normalised as in
     `fact_recall`. None without gold facts or without citations."""
     passages = list(_evidence(citations).values())
     if not gold_facts or not passages:

@@ -101,20 +101,21 @@ class Retriever:
     def _allowed(self, filters: Filters) -> np.ndarray | None:
         if filters.empty():
             return None
-        keep = np.ones(len(self.store.chunks), dtype=bool)
-        for i, chunk in enumerate(self.store.chunks):
-            meta = self.store.documents[chunk.doc_id].meta
-            year = meta.year
-            if (filters.doc_ids and chunk.doc_id not in filters.doc_ids) \
-                    or (filters.issuer and normalize_for_search(filters.issuer) not in normalize_for_search(meta.issuer)) \  # noqa: E501
-                    or (filters.region and normalize_for_search(filters.region) not in
-                        normalize_for_search(f"{meta.region} {meta.region_en}")) \
-                    or (filters.year_from and (year is None or year < filters.year_from)) \
-                    or (filters.year_to and (year is None or year > filters.year_to)) \
-                    or (filters.lead_unit and unit_key(normalize_for_search(filters.lead_unit)) not in
-                        {unit_key(normalize_for_search(u)) for u in chunk.lead_units}):
-                keep[i] = False
-        return keep
+        return np.array([self._passes(chunk, filters) for chunk in self.store.chunks], dtype=bool)
+
+    def _passes(self, chunk: Chunk, f: Filters) -> bool:
+        meta = self.store.documents[chunk.doc_id].meta
+        year = meta.year
+        checks = [
+            not f.doc_ids or chunk.doc_id in f.doc_ids,
+            not f.issuer or normalize_for_search(f.issuer) in normalize_for_search(meta.issuer),
+            not f.region or normalize_for_search(f.region) in normalize_for_search(f"{meta.region} {meta.region_en}"),
+            not f.year_from or (year is not None and year >= f.year_from),
+            not f.year_to or (year is not None and year <= f.year_to),
+            not f.lead_unit or unit_key(normalize_for_search(f.lead_unit))
+            in {unit_key(normalize_for_search(u)) for u in chunk.lead_units},
+        ]
+        return all(checks)
 
     def _doc_weights(self, analysis: QueryAnalysis) -> dict[str, float]:
         """Documents the question points at: a 文号 selects one outright; city, alias and year boost."""
