@@ -38,7 +38,8 @@ _UNIT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|\d+(?:\.\d+)?|[a-
 # "根据《title》measure：" / "According to 《title》measure:" — the source named before the fact, cut off
 # as its own piece so it neither dilutes the fact's support nor hides a list label inside the measure path.
 _SOURCE_LEAD = re.compile(
-    r"(?:根据|另据|依据|按照|(?:also,\s*)?according to)\s*《[^》\n]*》[^,，:：。\n]{0,40}[,，:：]", re.IGNORECASE
+    r"(?:根据|另据|依据|按照|(?:also,\s*)?according to)\s*《[^》\n]*》[^,，:：。\n]{0,40}[,，:：]",
+    re.IGNORECASE,
 )
 _LEAD_VERB = re.compile(r"^(?:根据|另据|依据|按照|(?:also,\s*)?according to)\s*(?=《)", re.IGNORECASE)
 # A lead-in names the source and states nothing: 根据《…》： / 按照《…》的规定， / "According to the Plan:".
@@ -129,11 +130,11 @@ def _segments(answer: str) -> list[str]:
 
 
 def split_claims(answer: str) -> list[Claim]:
-    """The answer's claims in order. Boundaries: 。！？；!?; newlines, English full stops, and
-    enumeration labels (一是/二是, （一）, (1), 1., 1、, bullets), which are dropped, and after a source
-    lead-in such as 根据《…》…：. A claim carries the
-    markers inside it plus those right after its terminator ("…亿元。[1]" → (1,)). Empty claims and
-    number-free lead-ins (根据《…》：, or a clause ending in a colon or comma before a list) are left out."""
+    """The answer's claims in order. Boundaries: 。！？；!?; newlines, English full stops, enumeration
+    labels (一是/二是, （一）, (1), 1., 1、, bullets; dropped from the text), and the end of a source
+    lead-in such as 根据《…》…：. A claim carries the markers inside it plus those right after its
+    terminator ("…亿元。[1]" → (1,)). Empty claims and number-free lead-ins (根据《…》：, or a clause
+    ending in a colon or comma before a list) are left out; a kept lead-in loses its 根据/According to."""
     pieces: list[tuple[str, list[int]]] = []
     for segment in _segments(answer):
         leading = _LEADING_MARKERS.match(segment)

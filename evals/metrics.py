@@ -1,8 +1,9 @@
 """Answer-groundedness and retrieval metrics for policy-qa. Pure functions: no model, no network.
 
 `citations` everywhere is the list `/api/ask` returns (dicts with "n", "title", "text", …); a claim's
-evidence is the cited passage's title, measure path and text. Metrics that do not apply to an input (no gold facts,
-no citation markers, an abstention) return None rather than a number, and `aggregate` leaves them out.
+evidence is the cited passage's title, measure path and text. Metrics that do not apply to an input
+(no gold facts, no citation markers, an abstention) return None rather than a number, and `aggregate`
+leaves them out.
 Formulas and the reasoning behind them: evals/README.md."""
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from corpus.numbers import unsupported_quantities
 from evals.claims import Claim, organisations, split_claims, strip_markers, units
 
 # A claim is supported when at least this share of its character bigrams occurs in its evidence.
-# Calibration (tests/evals/test_metrics.py and hand checks on the bundled corpus): verbatim or
-# lightly reworded extractive claims score 0.75–1.0 (e.g. "牵头单位为市工信局" vs "牵头单位:市工信局"
-# is 0.75, since 位为/为市 are new); a reordered paraphrase keeping the key terms lands around 0.6–0.7;
-# claims with invented content or taken from the wrong passage stay below 0.4. 0.6 admits the first two
-# and rejects the third; the number and organisation rules, not this threshold, catch one-token swaps.
+# Calibration on the rare-earth passage of tests/evals/test_metrics.py: verbatim or lightly reworded
+# claims score 0.75–1.0 ("牵头单位为市工信局" vs "牵头单位:市工信局" is 0.75: 位为/为市 are new); a
+# reordered claim keeping the key terms 0.6–0.71; a free paraphrase 0.48–0.57; invented content 0.14.
+# 0.6 admits the first two and rejects the rest (errs towards "unsupported" for free paraphrase); the
+# number and organisation rules, not this threshold, catch one-token swaps in verbatim text.
 SUPPORT_THRESHOLD = 0.6
 
 Citations = Sequence[Mapping[str, Any]]
