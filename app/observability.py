@@ -37,9 +37,12 @@ class RequestContextMiddleware:
     """Assigns the request id (or keeps a sane one the client sent), echoes it as X-Request-ID,
     rejects bodies over the size limit with 413, and logs one access line per request."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, upload_paths: tuple[str, ...] = (),
+                 max_upload_bytes: int = 0) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.upload_paths = upload_paths
+        self.max_upload_bytes = max_upload_bytes
         self.log = logging.getLogger("policy_qa.access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -53,9 +56,10 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = 500
         declared = headers.get(b"content-length", b"0")
+        limit = self.max_upload_bytes if scope.get("path", "").startswith(self.upload_paths) else self.max_body_bytes
         try:
-            if declared.isdigit() and int(declared) > self.max_body_bytes:
-                await _reject(send, rid, self.max_body_bytes)
+            if declared.isdigit() and int(declared) > limit:
+                await _reject(send, rid, limit)
                 status = 413
                 return
             received = 0
@@ -65,7 +69,7 @@ class RequestContextMiddleware:
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
-                    if received > self.max_body_bytes:
+                    if received > limit:
                         raise _TooLarge()
                 return message
 
@@ -80,7 +84,7 @@ class RequestContextMiddleware:
             try:
                 await self.app(scope, limited_receive, send_with_id)
             except _TooLarge:
-                await _reject(send, rid, self.max_body_bytes)
+                await _reject(send, rid, limit)
                 status = 413
         finally:
             self.log.info("%s %s %s", scope.get("method"), scope.get("path"), status, extra={"fields": {

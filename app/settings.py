@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     cors_origins: list[str] = []
     rate_limit_per_minute: int = Field(60, ge=1)  # per client address, public endpoints
     max_request_bytes: int = Field(16_384, ge=1024)
+    max_upload_bytes: int = Field(20_000_000, ge=1024)  # admin document uploads
     admin_api_key: str = ""  # "" disables the admin endpoints
     log_json: bool = True
 
