@@ -49,6 +49,9 @@ _LEAD_IN = re.compile(
 )
 
 # Organisation names: two characters of name, then an organisational suffix (longest suffixes first).
+# Whether a claim's organisation is backed is decided by corpus.grounding.unsupported_organisations (the
+# product guard's rule); this finer reading only tells lead-ins from statements and names what that rule
+# flagged, since the guard's regex cannot tell where a name starts (牵头单位为市商务局 → 商务局).
 _ORG = re.compile(
     r"[\u4e00-\u9fff]{2}(?P<suffix>管委会|政府|中心|公司|集团|局|委|办|部|厅|院)"
     r"(?![门署分长公理法事学员托士校件属])"  # 部门, 部署, 局长, 办公, 办法, 委员, 委托, 院士 … are not names

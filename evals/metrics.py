@@ -15,10 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from corpus.grounding import bigram_support, unsupported_organisations
 from corpus.numbers import unsupported_quantities
 from evals.claims import Claim, organisations, split_claims, strip_markers, units
 
-# A claim is supported when at least this share of its character bigrams occurs in its evidence.
+# A claim is supported when at least this share of its character bigrams occurs in its evidence (the same
+# figure as the product's grounding guard, app/answer/guard.py MIN_SUPPORT).
 # Calibration on the rare-earth passage of tests/evals/test_metrics.py: verbatim or lightly reworded
 # claims score 0.75–1.0 ("牵头单位为市工信局" vs "牵头单位:市工信局" is 0.75: 位为/为市 are new); a
 # reordered claim keeping the key terms 0.6–0.71; a free paraphrase 0.48–0.57; invented content 0.14.
@@ -141,27 +143,25 @@ def _evidence(citations: Citations) -> dict[int, str]:
     return out
 
 
-def _grams(seq: list[str]) -> list[tuple[str, ...]]:
-    return [tuple(seq[i:i + 2]) for i in range(len(seq) - 1)] if len(seq) > 1 else [tuple(seq)]
-
-
 def _compact(text: str) -> str:
     """Unit sequence as a space-padded string: containment on it is unit-aligned (1000 ≠ 11000)."""
     return " " + " ".join(units(text)) + " "
 
 
+def _org_names(found: Sequence[str]) -> tuple[str, ...]:
+    """The guard's organisation matches as names: its regex cannot tell where a name starts
+    (牵头单位为市商务局), so each is reported as evals.claims.organisations reads it (商务局)."""
+    return tuple(dict.fromkeys(name for f in found for name in (organisations(f) or [f])))
+
+
 def support_details(claim_text: str, passages: str | Sequence[str]) -> Support:
     """Bigram containment of the claim in the passages, zeroed when the claim states a quantity or an
-    organisation that none of the passages contains."""
+    organisation that none of the passages contains. The three checks are the product guard's own
+    (corpus.grounding.claim_problems), so the guard and the scorer cannot disagree on what backs a claim."""
     texts = [passages] if isinstance(passages, str) else list(passages)
-    seqs = [units(t) for t in texts]
-    known = {g for seq in seqs for g in _grams(seq)} | {(u,) for seq in seqs for u in seq}
-    claim_units = units(claim_text)
-    grams = _grams(claim_units) if claim_units else []
-    lexical = sum(g in known for g in grams) / len(grams) if grams else 0.0
+    lexical = bigram_support(claim_text, texts) if texts else 0.0
     numbers = tuple(unsupported_quantities(claim_text, texts))
-    joined = ["".join(seq) for seq in seqs]
-    orgs = tuple(o for o in organisations(claim_text) if not any(o in j for j in joined))
+    orgs = _org_names(unsupported_organisations(claim_text, texts))
     score = 0.0 if numbers or orgs else lexical
     return Support(score, lexical, numbers, orgs)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from corpus.chunker import cn_to_int
-from corpus.model import CLOSING, INTRO, LEAD, MEASURE, PREAMBLE, Chunk
+from corpus.model import ANNEX, CLOSING, INTRO, LEAD, MEASURE, PREAMBLE, Chunk
 from corpus.text import normalize_for_search
 from corpus.units import unit_key
 from index.embedders import Embedder
@@ -22,6 +22,7 @@ from retriever.query import (
     analyse,
     document_keys,
     matches_doc_number,
+    title_overlap,
     year_matches,
 )
 from retriever.rerank import Reranker
@@ -40,6 +41,9 @@ class RetrievalConfig:
     measure_boost: float = 0.1  # added when a chunk's number path has every number the question names (~⅓ of a top RRF score)  # noqa: E501
     kind_prior: dict[str, float] = field(default_factory=lambda: {
         MEASURE: 1.0, INTRO: 1.0, PREAMBLE: 0.9, CLOSING: 0.7, LEAD: 0.6})
+    # Who issued a document and when is stated in its preamble, signature or a news lead, not in a measure.
+    metadata_prior: dict[str, float] = field(default_factory=lambda: {
+        PREAMBLE: 1.6, CLOSING: 1.6, LEAD: 1.3, ANNEX: 0.8})
     rerank_top: int = 20
     structure: bool = True  # document, measure and kind boosts; off only to measure the bare channels
 
@@ -125,6 +129,7 @@ class Retriever:
             if matches_doc_number(analysis, doc.meta):
                 return {doc_id: self.config.doc_boost ** 3}
             hits = sum(key in text for key in self._doc_keys[doc_id])
+            hits += 2 * (title_overlap(analysis, doc.meta) >= 8)  # quotes the title: names the document
             hits += any(year_matches(y, doc.meta) for y in analysis.years)
             if hits:
                 weights[doc_id] = self.config.doc_boost ** min(hits, 2)
@@ -167,7 +172,8 @@ class Retriever:
             if not cfg.structure:
                 fused[int(i)] = score
                 continue
-            score *= cfg.kind_prior.get(chunk.kind, 1.0)
+            prior = cfg.metadata_prior if analysis.metadata else cfg.kind_prior
+            score *= prior.get(chunk.kind, 1.0)
             score *= doc_weights.get(chunk.doc_id, 1.0) if doc_weights else 1.0
             matched = measure_match(analysis.measures, chunk.measure)
             if matched:

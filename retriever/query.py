@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,6 +27,8 @@ _MEASURE_REF = re.compile(
     r"|(?P<cn>[一二三四五六七八九十]+)、",
     re.IGNORECASE,
 )
+_METADATA = re.compile(r"文号|印发|发布|发文|落款|哪天|几月几[号日]|什么时候|由谁|哪个(?:部门|单位|机关)|哪些机关|签发|"
+                       r"document number|issued|issuer|published|when was", re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}\s*[\[〔［【(（]\s*(\d{4})\s*[\]〕］】)）﹞]\s*(\d{1,4})\s*号")
 
@@ -45,6 +48,7 @@ class QueryAnalysis:
     measures: list[MeasureRef] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
     doc_number: tuple[str, str] | None = None
+    metadata: bool = False  # asks who issued a document, when, or its number: answered by preamble/closing
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +87,7 @@ def analyse(question: str) -> QueryAnalysis:
     if doc_number:
         analysis.doc_number = (doc_number.group(1), doc_number.group(2))
     analysis.years = [int(y) for y in _YEAR.findall(width)]
+    analysis.metadata = bool(_METADATA.search(normalize_for_search(width)))
     return analysis
 
 
@@ -94,10 +99,18 @@ def _city(region: str) -> str:
 
 def document_keys(meta: DocumentMeta) -> list[str]:
     """Normalised strings that, found in a question, point at this document."""
-    keys = [_city(meta.region), *meta.aliases]
+    # An alias's last four characters ("…一号文件") are how people shorten it.
+    keys = [_city(meta.region), *meta.aliases, *(a[-4:] for a in meta.aliases if len(a) > 6)]
     if meta.region_en:
         keys.append(meta.region_en.split(",")[0])
     return [normalize_for_search(k) for k in keys if k and len(k) >= 2]
+
+
+def title_overlap(analysis: QueryAnalysis, meta: DocumentMeta) -> int:
+    """Length of the longest stretch of the document's title quoted in the question."""
+    title = normalize_for_search(meta.title)
+    match = SequenceMatcher(None, analysis.text, title, autojunk=False).find_longest_match()
+    return match.size
 
 
 def matches_doc_number(analysis: QueryAnalysis, meta: DocumentMeta) -> bool:
