@@ -137,6 +137,24 @@ def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[in
                 workers=workers, log_level="warning")
 
 
+@app.command("eval")
+@handles_errors
+def eval_(url: Annotated[str | None, typer.Option(help="base URL of a running server; default: in-process")] = None,
+          question_set: Annotated[Path | None, typer.Option("--set", help="questions JSONL; default: dev set")] = None,
+          out: Annotated[Path, typer.Option(help="output folder")] = Path("eval-report"),
+          limit: Annotated[int | None, typer.Option(min=1, help="first N questions only")] = None,
+          baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="naive RAG row (in-process)")]
+          = True) -> None:
+    """Score /api/search and /api/ask on the question set; write report.md, results.json and plots to OUT."""
+    from evals.run import run_from_options, table_rows  # evals sits right of app in the layout; only this needs it
+
+    if question_set is not None and not question_set.is_file():
+        raise ValueError(f"no such question set: {question_set}")
+    results = run_from_options(url, question_set, out, limit, baseline)
+    typer.echo("\n".join(table_rows(results)))
+    typer.echo(f"wrote {out / 'report.md'}, {out / 'results.json'}, {out / 'metrics.png'}, {out / 'latency.png'}")
+
+
 def main() -> None:
     app(prog_name="policy-qa")
 

@@ -54,19 +54,14 @@ class QueryAnalysis:
 @lru_cache(maxsize=1)
 def _glossary() -> list[tuple[re.Pattern[str], str]]:
     terms = yaml.safe_load(GLOSSARY.read_text(encoding="utf-8"))["terms"]
-    # Longest first so "rare earth output value" takes "rare earth" and "output value", not "output".
     return [(re.compile(rf"\b{re.escape(en)}\b", re.IGNORECASE), zh)
             for en, zh in sorted(terms.items(), key=lambda kv: -len(kv[0]))]
 
 
 def expand_english(text: str) -> str:
-    found: list[str] = []
-    rest = text
-    for pattern, zh in _glossary():
-        if pattern.search(rest):
-            found.append(zh)
-            rest = pattern.sub(" ", rest)
-    return " ".join(dict.fromkeys(found))
+    """Chinese terms for the glossary phrases in an English question (overlapping phrases all count:
+    "basic research funding" gives both 基础研究 and 研发经费)."""
+    return " ".join(dict.fromkeys(zh for pattern, zh in _glossary() if pattern.search(text)))
 
 
 def analyse(question: str) -> QueryAnalysis:

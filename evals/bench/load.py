@@ -1,0 +1,225 @@
+"""Throughput and latency of POST /api/ask under concurrent load, against a real `policy-qa serve` process
+per worker count: requests/s, p50/p95/p99 latency and errors, and the throughput ratio between the first
+and the last worker count. Prints figures only (no pass/fail); traffic goes to 127.0.0.1 only.
+
+    python -m evals.bench.load [--data-dir DIR] [--workers 1 2] [--requests 320] [--concurrency 32]
+                               [--server-env OMP_NUM_THREADS=1 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from evals.dataset import load_questions
+
+HOST = "127.0.0.1"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class RunResult:
+    workers: int
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+    server_cpu_s: float
+    client_cpu_s: float
+    machine_cpu_s: float  # busy CPU seconds of the whole machine during the run, all processes
+
+    @property
+    def throughput(self) -> float:
+        return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User+system CPU seconds of `pid` and its direct children (the uvicorn workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                pids += [int(c) for c in (task / "children").read_text().split()]
+    total = 0.0
+    for p in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def machine_busy_seconds() -> float:
+    """Busy (non-idle, non-iowait) CPU seconds of the whole machine since boot, from /proc/stat."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError):
+        return float("nan")
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Server:
+    """`policy-qa serve` in its own process group; stop() sends SIGTERM, then SIGKILL, each bounded."""
+
+    def __init__(self, data_dir: Path, port: int, workers: int, extra_env: dict[str, str]) -> None:
+        env = dict(os.environ)
+        env.update({"POLICY_QA_DATA_DIR": str(data_dir), "POLICY_QA_RATE_LIMIT_PER_MINUTE": "1000000",
+                    "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+        env.update(extra_env)
+        self.port = port
+        self.log = tempfile.NamedTemporaryFile(prefix="policy-qa-load-", suffix=".log", delete=False)  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
+            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def wait_ready(self, timeout_s: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.base}/healthz", timeout=5).status_code == 200:
+                    return
+            time.sleep(0.5)
+        raise RuntimeError(f"server not healthy after {timeout_s:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 20) -> str:
+        self.log.flush()
+        return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)  # the group this script created for the server
+                self.proc.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # workers left behind by a supervisor that died first
+        self.log.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.log.name)
+
+
+async def drive(base: str, questions: list[str], total: int, concurrency: int,
+                timeout_s: float) -> tuple[list[float], int, float]:
+    """`total` POST /api/ask from `concurrency` clients; returns (latencies of 200s in ms, errors, wall seconds)."""
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(total))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async with httpx.AsyncClient(base_url=base, timeout=timeout_s, limits=limits) as client:
+        async def one_client() -> None:
+            nonlocal errors
+            for i in counter:
+                started = time.perf_counter()
+                try:
+                    r = await client.post("/api/ask", json={"question": questions[i % len(questions)]})
+                    ok = r.status_code == 200 and "answer" in r.json()
+                except (httpx.HTTPError, ValueError):
+                    ok = False
+                if ok:
+                    latencies.append((time.perf_counter() - started) * 1000)
+                else:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_client() for _ in range(concurrency)))
+        return latencies, errors, time.perf_counter() - started
+
+
+def run(args: argparse.Namespace, workers: int, questions: list[str]) -> RunResult:
+    extra_env = dict(kv.split("=", 1) for kv in args.server_env)
+    server = Server(args.data_dir, args.port or free_port(), workers, extra_env)
+    try:
+        server.wait_ready(args.ready_timeout)
+        # Warm-up: enough concurrent rounds that every worker has loaded its index and answered (a worker
+        # that is still starting does not accept connections yet, so /healthz alone proves only one).
+        for _ in range(args.warmup_rounds):
+            asyncio.run(drive(server.base, questions, args.concurrency, args.concurrency, args.timeout))
+        cpu_before, own_before, busy_before = (tree_cpu_seconds(server.proc.pid), own_cpu_seconds(),
+                                               machine_busy_seconds())
+        latencies, errors, seconds = asyncio.run(
+            drive(server.base, questions, args.requests, args.concurrency, args.timeout))
+        cpu = tree_cpu_seconds(server.proc.pid) - cpu_before
+        own, busy = own_cpu_seconds() - own_before, machine_busy_seconds() - busy_before
+        if server.proc.poll() is not None:
+            print(f"server died during the run:\n{server.log_tail()}", file=sys.stderr)
+        return RunResult(workers, args.requests, errors, seconds, latencies, cpu, own, busy)
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=Path("data"))
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--requests", type=int, default=320)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--warmup-rounds", type=int, default=3, help="rounds of --concurrency requests")
+    parser.add_argument("--port", type=int, default=0, help="0 = a free port")
+    parser.add_argument("--timeout", type=float, default=120.0, help="per request, seconds")
+    parser.add_argument("--ready-timeout", type=float, default=180.0)
+    parser.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra environment for the server process, e.g. OMP_NUM_THREADS=1")
+    args = parser.parse_args()
+    args.data_dir = args.data_dir.resolve()
+    questions = [q.question for q in load_questions()]
+
+    print(f"POST /api/ask, {args.requests} requests, {args.concurrency} concurrent clients, "
+          f"{len(questions)} questions cycled, {os.cpu_count()} CPUs"
+          + (f", server env {' '.join(args.server_env)}" if args.server_env else ""))
+    print(f"{'workers':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} {'wall s':>7} "
+          f"{'srv cpu s':>9} {'cpu ms/req':>10} {'client cpu s':>12} {'other procs cpu s':>17}")
+    results = []
+    for w in args.workers:
+        r = run(args, w, questions)
+        results.append(r)
+        print(f"{w:>7} {r.throughput:>8.1f} {r.pct(50):>8.0f} {r.pct(95):>8.0f} {r.pct(99):>8.0f} {r.errors:>6} "
+              f"{r.seconds:>7.1f} {r.server_cpu_s:>9.1f} {r.server_cpu_s * 1000 / max(1, r.requests):>10.1f} "
+              f"{r.client_cpu_s:>12.1f} {r.machine_cpu_s - r.server_cpu_s - r.client_cpu_s:>17.1f}",
+              flush=True)
+    if len(results) > 1 and results[0].throughput:
+        first, last = results[0], results[-1]
+        print(f"throughput ratio {last.workers}w/{first.workers}w: {last.throughput / first.throughput:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,361 @@
+"""Run the question set against the service and report: `policy-qa eval` (see evals/README.md).
+
+For each question the target is asked POST /api/search (top_k 10, retrieval metrics) and POST /api/ask
+(answer metrics), each call timed. The target is anything speaking that contract: a base URL (httpx), a
+ready client with `.post` (FastAPI TestClient, httpx.Client), or a callable `(path, payload) -> dict`.
+In-process runs can add a naive baseline measured in the same run: RecursiveCharacterTextSplitter
+500/50 over the raw corpus files + the same embedder + FAISS flat, answering with its top 3 passages.
+
+Writes out_dir/results.json, out_dir/report.md, out_dir/metrics.png and out_dir/latency.png."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from corpus.text import normalize_width
+from evals.dataset import DEFAULT_SET, Question, load_questions
+from evals.metrics import AnswerScore, aggregate, latency_summary, score_answer
+
+SEARCH_TOP_K = 10
+BASELINE_TOP = 3  # passages the baseline "answer" concatenates
+
+Post = Callable[[str, dict[str, Any]], Mapping[str, Any]]
+Target = str | Post | Any  # base URL, callable, or a client with .post(path, json=...)
+
+# (key in the aggregate, column in the report table and the bar plot)
+COLUMNS = [
+    ("hit@1", "hit@1"), ("hit@5", "hit@5"), ("mrr@10", "MRR@10"), ("context_precision", "context precision"),
+    ("fact_recall", "fact recall"), ("faithfulness", "faithfulness"), ("numeric_faithfulness", "numeric faithfulness"),
+    ("citation_correctness", "citation correctness"), ("unanswerable_accuracy", "abstention accuracy"),
+    ("false_abstention_rate", "false abstention"),
+]
+
+
+# --- targets ---------------------------------------------------------------------------------------
+
+def _poster(target: Target) -> tuple[Post, Callable[[], None]]:
+    """A `(path, payload) -> response dict` function for the target, and how to close what it opened."""
+    if isinstance(target, str):
+        import httpx
+
+        http = httpx.Client(base_url=target.rstrip("/"), timeout=60.0)
+        return _json_post(http), http.close
+    if hasattr(target, "post"):
+        return _json_post(target), lambda: None
+    if callable(target):
+        return target, lambda: None
+    raise TypeError(f"unsupported eval target: {target!r}")
+
+
+def _json_post(client: Any) -> Post:
+    def post(path: str, payload: dict[str, Any]) -> Mapping[str, Any]:
+        response = client.post(path, json=payload)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} returned {response.status_code}: {response.text[:200]}")
+        return response.json()
+    return post
+
+
+# --- the baseline ----------------------------------------------------------------------------------
+
+@dataclass
+class Baseline:
+    """Naive RAG: fixed-size chunks of the raw files, dense flat search, top passages as the answer."""
+
+    texts: list[str]
+    sources: list[str]
+    embedder: Any
+    index: Any
+
+    def search(self, question: str, k: int = SEARCH_TOP_K) -> list[tuple[int, float]]:
+        scores, ids = self.index.search(self.embedder.embed_queries([question]), min(k, len(self.texts)))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def answer(self, ranked: Sequence[tuple[int, float]]) -> dict[str, Any]:
+        """/api/ask-shaped response: the top passages, each followed by its [n]; it never abstains."""
+        top = list(ranked[:BASELINE_TOP])
+        citations = [{"n": n, "chunk_id": f"baseline:{i}", "doc_id": self.sources[i], "title": self.sources[i],
+                      "measure": "", "text": self.texts[i], "score": s} for n, (i, s) in enumerate(top, 1)]
+        return {"answer": "\n".join(f"{c['text']}[{c['n']}]" for c in citations), "citations": citations,
+                "abstained": False, "confidence": top[0][1] if top else 0.0}
+
+    def gold_ids(self, q: Question) -> list[str]:
+        """A baseline chunk has no measure id: it is relevant when it contains the first gold fact."""
+        facts = [normalize_width(f) for f in q.gold_facts[:1]]
+        return [f"baseline:{i}" for i, t in enumerate(self.texts) if facts and all(f in normalize_width(t)
+                                                                                   for f in facts)]
+
+
+def build_baseline(corpus_dir: Path, embedder: Any, cache_dir: Path | None = None) -> Baseline:
+    """Split every file of `corpus_dir` 500/50 and index the pieces flat. With `cache_dir`, piece vectors
+    are cached by model and content (index.cache), so a re-run embeds nothing."""
+    import faiss
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from index.cache import EmbeddingCache, content_key
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)
+    texts, sources = [], []
+    for f in sorted(p for p in Path(corpus_dir).glob("*") if p.is_file()):
+        for t in splitter.split_text(f.read_text(encoding="utf-8")):
+            texts.append(t)
+            sources.append(f.stem)
+    if not texts:
+        raise ValueError(f"no corpus files in {corpus_dir}")
+    cache = EmbeddingCache(cache_dir, embedder.model_id) if cache_dir else None
+    keys = [content_key(t) for t in texts]
+    missing = [i for i, k in enumerate(keys) if cache is None or cache.get(k) is None]
+    fresh = embedder.embed_passages([texts[i] for i in missing]) if missing else []
+    if cache is None:
+        vectors = np.asarray(fresh, dtype=np.float32)
+    else:
+        for i, vector in zip(missing, fresh, strict=True):
+            cache.put(keys[i], np.asarray(vector, dtype=np.float32))
+        cache.save(keep=set(keys))
+        vectors = np.stack([cache.get(k) for k in keys])
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    return Baseline(texts, sources, embedder, index)
+
+
+# --- running ---------------------------------------------------------------------------------------
+
+def _timed(call: Callable[[], Any]) -> tuple[Any, float]:
+    t = time.perf_counter()
+    out = call()
+    return out, (time.perf_counter() - t) * 1000
+
+
+def _record(q: Question, gold_ids: Sequence[str] | None = None) -> dict[str, Any]:
+    record = asdict(q)
+    if gold_ids is not None and q.answerable:
+        record["gold_chunk_ids"] = list(gold_ids) or ["<no passage holds the fact>"]  # counts as a miss
+    return record
+
+
+def _row(q: Question, response: Mapping[str, Any], score: AnswerScore, search_ms: float, ask_ms: float,
+         ranked: Sequence[str]) -> dict[str, Any]:
+    return {"id": q.id, "question": q.question, "lang": q.lang, "type": q.type, "answerable": q.answerable,
+            "answer": response.get("answer", ""), "ranked_ids": list(ranked),
+            "citations": [c.get("chunk_id") for c in response.get("citations") or []],
+            "search_ms": search_ms, "ask_ms": ask_ms, "scores": asdict(score)}
+
+
+def _latency(samples: Sequence[float]) -> dict[str, float] | None:
+    if not samples:
+        return None
+    s = latency_summary(samples)
+    return {"p50": s.p50, "p95": s.p95, "mean": s.mean, "n": s.n}
+
+
+def _evaluate_target(post: Post, questions: Sequence[Question]) -> tuple[list[AnswerScore], list[dict]]:
+    scores, rows = [], []
+    for q in questions:
+        hits, search_ms = _timed(lambda q=q: post("/api/search", {"query": q.question, "top_k": SEARCH_TOP_K}))
+        response, ask_ms = _timed(lambda q=q: post("/api/ask", {"question": q.question}))
+        ranked = [h["chunk_id"] for h in hits.get("hits", [])]
+        score = score_answer(_record(q), response, ranked_ids=ranked, latency_ms=ask_ms)
+        scores.append(score)
+        rows.append(_row(q, response, score, search_ms, ask_ms, ranked))
+    return scores, rows
+
+
+def _evaluate_baseline(baseline: Baseline, questions: Sequence[Question]) -> tuple[list[AnswerScore], list[dict]]:
+    scores, rows = [], []
+    for q in questions:
+        ranked, ms = _timed(lambda q=q: baseline.search(q.question))
+        response = baseline.answer(ranked)
+        ids = [f"baseline:{i}" for i, _ in ranked]
+        score = score_answer(_record(q, baseline.gold_ids(q)), response, ranked_ids=ids, latency_ms=ms)
+        scores.append(score)
+        rows.append(_row(q, response, score, ms, ms, ids))
+    return scores, rows
+
+
+def _system_result(scores: list[AnswerScore], rows: list[dict], endpoints: dict[str, str]) -> dict[str, Any]:
+    agg = aggregate(scores)
+    agg["latency_ms"] = {name: _latency([r[key] for r in rows]) for name, key in endpoints.items()}
+    groups: dict[str, dict[str, Any]] = {"type": {}, "lang": {}}
+    for field, by in groups.items():
+        for value in sorted({getattr(s, field) for s in scores}):
+            sub = aggregate([s for s in scores if getattr(s, field) == value])
+            sub.pop("latency_ms", None)
+            by[value] = sub
+    return {"aggregate": agg, "by_type": groups["type"], "by_lang": groups["lang"], "questions": rows}
+
+
+def run_eval(target: Target, questions: Sequence[Question], out_dir: Path, baseline: bool | Baseline = True, *,
+             corpus_dir: Path | None = None, embedder: Any = None, cache_dir: Path | None = None) -> dict[str, Any]:
+    """Evaluate `target` (URL, client with .post, or callable) on `questions`; write the report to `out_dir`
+    and return the results. `baseline` may be a ready Baseline, or True to build one from `corpus_dir`
+    with `embedder` (both required then: the baseline runs in-process; `cache_dir` keeps its vectors)."""
+    post, close = _poster(target)
+    try:
+        scores, rows = _evaluate_target(post, questions)
+    finally:
+        close()
+    results: dict[str, Any] = {
+        "n_questions": len(questions), "search_top_k": SEARCH_TOP_K,
+        "systems": {"system": _system_result(scores, rows, {"/api/search": "search_ms", "/api/ask": "ask_ms"})},
+    }
+    if baseline is True:
+        if corpus_dir is None or embedder is None:
+            raise ValueError("the baseline needs corpus_dir and embedder (it is built in-process)")
+        baseline = build_baseline(corpus_dir, embedder, cache_dir)
+    if isinstance(baseline, Baseline):
+        b_scores, b_rows = _evaluate_baseline(baseline, questions)
+        results["systems"]["baseline"] = _system_result(b_scores, b_rows, {"/api/ask": "ask_ms"})
+        results["systems"]["baseline"]["description"] = (
+            "RecursiveCharacterTextSplitter(500, 50) over the raw corpus files + same embedder + faiss "
+            f"IndexFlatIP; answer = top {BASELINE_TOP} passages; latency = in-process search, no HTTP")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out_dir / "report.md").write_text(render_report(results), encoding="utf-8")
+    plot(results, out_dir)
+    return results
+
+
+# --- report ----------------------------------------------------------------------------------------
+
+def _fmt(value: Any) -> str:
+    return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _cell(text: str, limit: int = 160) -> str:
+    text = " ".join(str(text).split())
+    return (text[:limit] + "…" if len(text) > limit else text).replace("|", "\\|")
+
+
+def table_rows(results: Mapping[str, Any]) -> list[str]:
+    """The headline table: one row per system."""
+    head = ["system", *(label for _, label in COLUMNS), "/api/ask p50 ms", "/api/ask p95 ms"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, system in results["systems"].items():
+        agg = system["aggregate"]
+        ask = agg["latency_ms"].get("/api/ask") or {}
+        ms = ["–" if ask.get(p) is None else f"{ask[p]:.1f}" for p in ("p50", "p95")]
+        lines.append("| " + " | ".join([name, *(_fmt(agg[key]) for key, _ in COLUMNS), *ms]) + " |")
+    return lines
+
+
+def _breakdown(title: str, groups: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    keys = [("n", "n"), ("hit@5", "hit@5"), ("mrr@10", "MRR@10"), ("fact_recall", "fact recall"),
+            ("faithfulness", "faithfulness"), ("numeric_faithfulness", "numeric"),
+            ("citation_correctness", "citation correctness"), ("unanswerable_accuracy", "abstention accuracy"),
+            ("false_abstention_rate", "false abstention")]
+    lines = [f"| {title} | " + " | ".join(label for _, label in keys) + " |", "|" + "---|" * (len(keys) + 1)]
+    for value, agg in groups.items():
+        lines.append(f"| {value} | " + " | ".join(_fmt(agg[k]) for k, _ in keys) + " |")
+    return lines
+
+
+def _why(scores: Mapping[str, Any]) -> str:
+    for claim in scores.get("claims", []):
+        if claim["supported"]:
+            continue
+        support = claim["support"]
+        reasons = [f"number {n}" for n in support["unsupported_numbers"]]
+        reasons += [f"organisation {o}" for o in support["unsupported_orgs"]]
+        reasons.append(f"lexical {support['lexical']:.2f}")
+        return f"{_cell(claim['claim']['text'], 60)} ({', '.join(reasons)})"
+    return ""
+
+
+def render_report(results: Mapping[str, Any]) -> str:
+    system = results["systems"]["system"]
+    agg = system["aggregate"]
+    lat = agg["latency_ms"]
+    lines = ["# policy-qa evaluation", "",
+             f"{results['n_questions']} questions ({agg['n_answerable']} answerable, {agg['n_unanswerable']} "
+             f"unanswerable). Metric definitions: evals/README.md. Retrieval from /api/search top "
+             f"{results['search_top_k']}; answer metrics from /api/ask.", "", *table_rows(results), ""]
+    if "baseline" in results["systems"]:
+        lines += [f"baseline: {results['systems']['baseline']['description']}.", ""]
+    search = lat.get("/api/search") or {}
+    lines += [f"/api/search latency: p50 {_fmt(search.get('p50'))} ms, p95 {_fmt(search.get('p95'))} ms.", "",
+              "## System by question type", "", *_breakdown("type", system["by_type"]), "",
+              "## System by language", "", *_breakdown("lang", system["by_lang"]), "",
+              "## 10 least faithful system answers", "",
+              "| id | faithfulness | question | answer | first unsupported claim |", "|---|---|---|---|---|"]
+    given = [r for r in system["questions"] if not r["scores"]["abstained"]]
+    for r in sorted(given, key=lambda r: (r["scores"]["faithfulness"], r["id"]))[:10]:
+        lines.append(f"| {r['id']} | {r['scores']['faithfulness']:.3f} | {_cell(r['question'], 60)} | "
+                     f"{_cell(r['answer'])} | {_why(r['scores'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """metrics.png (each metric, system vs baseline) and latency.png (histogram of call latencies)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    systems = results["systems"]
+    width = 0.8 / len(systems)
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    x = np.arange(len(COLUMNS))
+    for k, (name, system) in enumerate(systems.items()):
+        values = [system["aggregate"][key] for key, _ in COLUMNS]
+        ax.bar(x + k * width, [v if v is not None else 0.0 for v in values], width, label=name)
+    ax.set_xticks(x + width * (len(systems) - 1) / 2, [label for _, label in COLUMNS], rotation=30, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("score")
+    ax.set_title("policy-qa evaluation")
+    ax.legend()
+    fig.tight_layout()
+    metrics_png = out_dir / "metrics.png"
+    fig.savefig(metrics_png, dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for name, system in systems.items():
+        for label, key in (("/api/search", "search_ms"), ("/api/ask", "ask_ms")):
+            if label not in system["aggregate"]["latency_ms"]:
+                continue
+            ax.hist([r[key] for r in system["questions"]], bins=30, alpha=0.55, label=f"{name} {label}")
+    ax.set_xlabel("latency (ms)")
+    ax.set_ylabel("questions")
+    ax.set_title("latency per call")
+    ax.legend()
+    fig.tight_layout()
+    latency_png = out_dir / "latency.png"
+    fig.savefig(latency_png, dpi=110)
+    plt.close(fig)
+    return [metrics_png, latency_png]
+
+
+# --- command line ----------------------------------------------------------------------------------
+
+def run_from_options(url: str | None = None, question_set: Path | None = None, out_dir: Path = Path("eval-report"),
+                     limit: int | None = None, baseline: bool = True) -> dict[str, Any]:
+    """What `policy-qa eval` does. Without `url` the service runs in-process (FastAPI TestClient over the
+    real app, rate limit raised); with `url` any server speaking the contract is evaluated over HTTP and
+    the baseline is skipped (it is built from the corpus files, in-process)."""
+    questions = load_questions(question_set or DEFAULT_SET)[:limit]
+    if url:
+        return run_eval(url, questions, out_dir, baseline=False)
+
+    import logging
+
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.service import QAService
+    from app.settings import Settings
+
+    settings = Settings(rate_limit_per_minute=100_000)
+    service = QAService(settings)
+    with TestClient(create_app(settings, service, mount_ui=False)) as client:
+        logging.getLogger("policy_qa").setLevel(logging.WARNING)  # no access line per eval request
+        return run_eval(client, questions, out_dir, baseline=baseline, corpus_dir=settings.corpus_dir,
+                        embedder=service.embedder, cache_dir=settings.data_dir / "eval-cache")
