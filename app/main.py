@@ -43,5 +43,5 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Accept", "X-Request-ID"], expose_headers=["X-Request-ID"])
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_request_bytes,
-                       upload_paths=("/admin/documents",), max_upload_bytes=settings.max_upload_bytes)
+                       limited_paths=("/api/",), max_other_bytes=settings.max_upload_bytes)
     return app

@@ -37,12 +37,12 @@ class RequestContextMiddleware:
     """Assigns the request id (or keeps a sane one the client sent), echoes it as X-Request-ID,
     rejects bodies over the size limit with 413, and logs one access line per request."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, upload_paths: tuple[str, ...] = (),
-                 max_upload_bytes: int = 0) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, limited_paths: tuple[str, ...],
+                 max_other_bytes: int) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
-        self.upload_paths = upload_paths
-        self.max_upload_bytes = max_upload_bytes
+        self.max_body_bytes = max_body_bytes  # the public JSON API: questions are short
+        self.limited_paths = limited_paths
+        self.max_other_bytes = max_other_bytes  # admin uploads and the chat UI's own requests
         self.log = logging.getLogger("policy_qa.access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -56,7 +56,7 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = 500
         declared = headers.get(b"content-length", b"0")
-        limit = self.max_upload_bytes if scope.get("path", "").startswith(self.upload_paths) else self.max_body_bytes
+        limit = self.max_body_bytes if scope.get("path", "").startswith(self.limited_paths) else self.max_other_bytes
         try:
             if declared.isdigit() and int(declared) > limit:
                 await _reject(send, rid, limit)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.answer.model import Answer
+from index.store import IndexStore
 from retriever.hybrid import Filters, Hit
 
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
@@ -151,6 +152,11 @@ class HealthOut(BaseModel):
     chunks: int
     embedder: str
     index_built_at: str
+
+    @classmethod
+    def of(cls, store: IndexStore) -> HealthOut:
+        return cls(status="ok", documents=len(store.documents), chunks=len(store.chunks),
+                   embedder=store.manifest.embedder, index_built_at=store.manifest.built_at)
 
 
 class ErrorOut(BaseModel):

@@ -58,7 +58,7 @@ def _json_post(client: Any) -> Post:
     def post(path: str, payload: dict[str, Any]) -> Mapping[str, Any]:
         response = client.post(path, json=payload)
         if response.status_code != 200:
-            raise RuntimeError(f"{path} returned {response.status_code}: {response.text[:200]}")
+            raise ValueError(f"{path} returned {response.status_code}: {response.text[:200]}")
         return response.json()
     return post
 
@@ -118,7 +118,8 @@ def build_baseline(corpus_dir: Path, embedder: Any, cache_dir: Path | None = Non
     else:
         for i, vector in zip(missing, fresh, strict=True):
             cache.put(keys[i], np.asarray(vector, dtype=np.float32))
-        cache.save(keep=set(keys))
+        if missing:
+            cache.save(keep=set(keys))
         vectors = np.stack([cache.get(k) for k in keys])
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     index = faiss.IndexFlatIP(vectors.shape[1])
@@ -281,15 +282,21 @@ def render_report(results: Mapping[str, Any]) -> str:
     if "baseline" in results["systems"]:
         lines += [f"baseline: {results['systems']['baseline']['description']}.", ""]
     search = lat.get("/api/search") or {}
-    lines += [f"/api/search latency: p50 {_fmt(search.get('p50'))} ms, p95 {_fmt(search.get('p95'))} ms.", "",
+    if search:
+        lines += [f"/api/search latency: p50 {search['p50']:.1f} ms, p95 {search['p95']:.1f} ms.", ""]
+    below = sorted((r for r in system["questions"] if r["scores"]["faithfulness"] < 1.0),
+                   key=lambda r: (r["scores"]["faithfulness"], r["id"]))
+    lines += [
               "## System by question type", "", *_breakdown("type", system["by_type"]), "",
               "## System by language", "", *_breakdown("lang", system["by_lang"]), "",
               "## 10 least faithful system answers", "",
-              "| id | faithfulness | question | answer | first unsupported claim |", "|---|---|---|---|---|"]
-    given = [r for r in system["questions"] if not r["scores"]["abstained"]]
-    for r in sorted(given, key=lambda r: (r["scores"]["faithfulness"], r["id"]))[:10]:
-        lines.append(f"| {r['id']} | {r['scores']['faithfulness']:.3f} | {_cell(r['question'], 60)} | "
-                     f"{_cell(r['answer'])} | {_why(r['scores'])} |")
+              f"{len(below)} of {len(system['questions'])} answers score below 1.0 (abstentions included: the "
+              "cited lines of a refusal are claims too).", "",
+              "| id | faithfulness | abstained | question | answer | first unsupported claim |",
+              "|---|---|---|---|---|---|"]
+    for r in below[:10]:
+        lines.append(f"| {r['id']} | {r['scores']['faithfulness']:.3f} | {'yes' if r['scores']['abstained'] else 'no'}"
+                     f" | {_cell(r['question'], 60)} | {_cell(r['answer'])} | {_why(r['scores'])} |")
     return "\n".join(lines) + "\n"
 
 
@@ -343,7 +350,12 @@ def run_from_options(url: str | None = None, question_set: Path | None = None, o
     the baseline is skipped (it is built from the corpus files, in-process)."""
     questions = load_questions(question_set or DEFAULT_SET)[:limit]
     if url:
-        return run_eval(url, questions, out_dir, baseline=False)
+        import httpx
+
+        try:
+            return run_eval(url, questions, out_dir, baseline=False)
+        except httpx.HTTPError as exc:
+            raise OSError(f"cannot evaluate {url}: {exc}") from exc
 
     import logging
 

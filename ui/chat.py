@@ -29,6 +29,7 @@ EXAMPLES = [
 ]
 ABSTAINED = "未在已收录文件中找到答案"
 EVIDENCE_HINT = '<div class="pq-hint">点击答案中的引用编号（如 [1]）或下方来源，在此查看原文。</div>'
+CATALOGUE_HEADERS = ["文件标题", "发文机关", "日期", "文号", "地区", "字体", "条目数"]
 CONTEXT_CHARS = 160  # document text shown before and after a cited passage
 MARKER = re.compile(r"\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]()#|~!${}])")
@@ -89,8 +90,8 @@ def _cite_label(n: int, chunk: Chunk) -> str:
 def _copy_text(service: QAService, answer: Answer) -> str:
     lines = [ABSTAINED, ""] if answer.abstained else []
     lines.append(answer.answer)
-    if answer.citations:
-        lines += ["", "相关条文（非答案）：" if answer.abstained else "来源："]
+    if answer.citations and not answer.abstained:  # an abstention's text already lists the related passages
+        lines += ["", "来源："]
         for c in answer.citations:
             meta = service.store.documents[c.hit.chunk.doc_id].meta
             extra = "，".join(x for x in (meta.issuer, meta.doc_number, meta.issue_date) if x)
@@ -99,25 +100,21 @@ def _copy_text(service: QAService, answer: Answer) -> str:
 
 
 def _context(text: str, start: int, end: int) -> tuple[str, str]:
-    """Some document text around [start, end), cut at line breaks where possible."""
-    lo = max(0, start - CONTEXT_CHARS)
-    if lo > 0 and (nl := text.find("\n", lo, start)) != -1:
-        lo = nl + 1
-    hi = min(len(text), end + CONTEXT_CHARS)
-    if hi < len(text) and (nl := text.rfind("\n", end, hi)) != -1:
-        hi = nl
+    """The line before and the line after [start, end), each cut to CONTEXT_CHARS."""
+    lo = max(text.rfind("\n", 0, max(start - 1, 0)) + 1, start - CONTEXT_CHARS)
+    nl = text.find("\n", end + 1)
+    hi = min(len(text) if nl == -1 else nl, end + CONTEXT_CHARS)
     return ("…" if lo > 0 else "") + text[lo:start], text[end:hi] + ("…" if hi < len(text) else "")
 
 
 def _evidence_html(service: QAService, chunk: Chunk, heading: str) -> str:
-    """One passage with its document's metadata, highlighted in place. Everything from the corpus is escaped."""
+    """A passage with its document's metadata, highlighted in place. All corpus text is escaped."""
     doc = service.store.documents.get(chunk.doc_id)
     meta = doc.meta if doc else None
-    measure = " › ".join([*chunk.heading_path, chunk.measure]) if chunk.heading_path else chunk.measure
     rows = [("文件标题", f"《{chunk.title}》"), ("发文机关", meta.issuer if meta else ""),
             ("日期", meta.issue_date if meta else ""), ("文号", meta.doc_number if meta else ""),
-            ("条目", measure), ("牵头单位", "、".join(chunk.lead_units)),
-            ("责任单位", "、".join(chunk.responsible_units))]
+            ("条目", chunk.measure), ("标题", " › ".join(chunk.heading_path)),
+            ("牵头单位", "、".join(chunk.lead_units)), ("责任单位", "、".join(chunk.responsible_units))]
     table = "".join(f"<tr><th>{k}</th><td>{html.escape(v or '—')}</td></tr>" for k, v in rows)
     text = doc.text if doc else ""
     if doc and text[chunk.start:chunk.end] == chunk.text:
@@ -129,10 +126,15 @@ def _evidence_html(service: QAService, chunk: Chunk, heading: str) -> str:
             f'<div class="pq-ev-text">{body}</div></div>')
 
 
+def _year(value: float | None) -> int | None:
+    """A year box's value; empty (the browser sends 0) or implausible means "no limit"."""
+    return int(value) if value and 1900 <= value <= 2100 else None
+
+
 def _filters(doc_ids: list[str] | None, region: str | None, issuer: str | None,
              year_from: float | None, year_to: float | None) -> Filters:
     return Filters(tuple(doc_ids or ()), (issuer or "").strip() or None, (region or "").strip() or None,
-                   int(year_from) if year_from else None, int(year_to) if year_to else None)
+                   _year(year_from), _year(year_to))
 
 
 def build_chat(app: FastAPI) -> gr.Blocks:
@@ -153,7 +155,8 @@ def build_chat(app: FastAPI) -> gr.Blocks:
         return _evidence_html(svc, chunk, f"[{n}] 引用原文")
 
     def respond(question: str, history: list[dict[str, Any]], doc_ids: list[str] | None, region: str | None,
-                issuer: str | None, year_from: float | None, year_to: float | None) -> Iterator[tuple[Any, ...]]:
+                issuer: str | None, year_from: float | None,
+                year_to: float | None) -> Iterator[tuple[Any, ...]]:
         question = (question or "").strip()
         if not question:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -164,8 +167,9 @@ def build_chat(app: FastAPI) -> gr.Blocks:
         yield history, history, "", sources, "", EVIDENCE_HINT
         svc = service()
         text = ""
+        filters = _filters(doc_ids, region, issuer, year_from, year_to)
         try:
-            for kind, payload in svc.ask_stream(question, None, _filters(doc_ids, region, issuer, year_from, year_to)):
+            for kind, payload in svc.ask_stream(question, None, filters):
                 if kind == "delta" and isinstance(payload, str):
                     text += payload
                     history[-1] = {"role": "assistant", "content": _md(text)}
@@ -201,7 +205,8 @@ def build_chat(app: FastAPI) -> gr.Blocks:
         for c in chunks:
             heading = c.heading_path[-1] if c.heading_path else ""
             piece = f"（{c.piece}/{c.pieces}）" if c.pieces > 1 else ""
-            choices.append((f"{'　' * max(len(c.heading_path) - 1, 0)}{c.measure} {heading}{piece}", c.chunk_id))
+            indent = "　" * max(len(c.heading_path) - 1, 0)
+            choices.append((f"{indent}{c.measure} {heading}{piece}", c.chunk_id))
         return gr.Dropdown(choices=choices, value=None), ""
 
     def show_measure(chunk_id: str | None) -> str:
@@ -214,7 +219,7 @@ def build_chat(app: FastAPI) -> gr.Blocks:
             return '<div class="pq-hint">该条文已不在当前索引中。</div>'
 
     with gr.Blocks(title="政策问答") as blocks:
-        gr.Markdown("## 政策问答（内部版）\n回答仅依据已收录的政策文件原文，每句结论均标注出处，请以原文为准。")
+        gr.Markdown("## 政策问答（内部版）\n回答仅依据已收录的政策文件原文并标注出处，请以原文为准。")
         with gr.Tab("问答"):
             with gr.Row():
                 with gr.Column(scale=3):
@@ -222,18 +227,20 @@ def build_chat(app: FastAPI) -> gr.Blocks:
                                          feedback_options=None, buttons=[])
                     history = gr.State([])
                     with gr.Row():
-                        question = gr.Textbox(placeholder="请输入问题，按 Enter 发送", show_label=False, scale=5,
-                                              max_length=1000, elem_id="pq-question")
+                        question = gr.Textbox(placeholder="请输入问题，按 Enter 发送", show_label=False,
+                                              scale=5, max_length=1000, elem_id="pq-question")
                         send = gr.Button("发送", variant="primary", scale=1, elem_id="pq-send")
                     gr.Examples(EXAMPLES, inputs=[question], label="示例问题（点击填入）")
                     with gr.Accordion("筛选条件", open=False):
                         doc_filter = gr.Dropdown(label="文件", multiselect=True, choices=[])
                         with gr.Row():
-                            region = gr.Dropdown(label="地区", choices=[], value=None, allow_custom_value=True)
-                            issuer = gr.Dropdown(label="发文机关", choices=[], value=None, allow_custom_value=True)
+                            region = gr.Dropdown(label="地区", choices=[], value=None,
+                                                 allow_custom_value=True)
+                            issuer = gr.Dropdown(label="发文机关", choices=[], value=None,
+                                                 allow_custom_value=True)
                         with gr.Row():
-                            year_from = gr.Number(label="起始年份", precision=0, minimum=1900, maximum=2100)
-                            year_to = gr.Number(label="截止年份", precision=0, minimum=1900, maximum=2100)
+                            year_from = gr.Number(None, label="起始年份", precision=0)
+                            year_to = gr.Number(None, label="截止年份", precision=0)
                 with gr.Column(scale=2):
                     sources = gr.Radio(choices=[], label="引用来源", elem_id="pq-sources")
                     evidence = gr.HTML(EVIDENCE_HINT, elem_id="pq-evidence", js_on_load=None)
@@ -242,8 +249,9 @@ def build_chat(app: FastAPI) -> gr.Blocks:
             cite_ref = gr.Textbox(visible="hidden", elem_id="pq-cite-ref")
             cite_go = gr.Button("查看引用", visible="hidden", elem_id="pq-cite-go")
         with gr.Tab("文件浏览"):
-            catalogue = gr.Dataframe(headers=["文件标题", "发文机关", "日期", "文号", "地区", "字体", "条目数"],
-                                     interactive=False, wrap=True, elem_id="pq-catalogue")
+            catalogue = gr.Dataframe(headers=CATALOGUE_HEADERS, interactive=False, wrap=True,
+                                     column_widths=["32%", "18%", "10%", "13%", "15%", "6%", "6%"],
+                                     elem_id="pq-catalogue")
             browse_doc = gr.Dropdown(label="选择文件", choices=[], elem_id="pq-browse-doc")
             browse_measure = gr.Dropdown(label="条目（编号 标题）", choices=[], elem_id="pq-browse-measure")
             measure_view = gr.HTML("", elem_id="pq-measure-view", js_on_load=None)
@@ -256,6 +264,7 @@ def build_chat(app: FastAPI) -> gr.Blocks:
         cite_go.click(show_ref, [cite_ref], [evidence], js="(r) => window.pqCiteRef || r")
         browse_doc.change(measures, [browse_doc], [browse_measure, measure_view])
         browse_measure.change(show_measure, [browse_measure], [measure_view])
+        chatbot.clear(lambda: [], None, [history])
         blocks.load(load, None, [doc_filter, region, issuer, catalogue, browse_doc])
     return blocks
 

@@ -77,8 +77,7 @@ def measure_name(chunk: Chunk) -> str:
 def where(chunk: Chunk) -> str:
     """"《title》24.强化政策支持" — the document and the measure as readers cite them."""
     if chunk.kind == INTRO and chunk.measure == "引言":
-        heading = chunk.heading_path[-1] if chunk.heading_path else ""
-        return f"《{chunk.title}》“{heading}”部分"
+        return f"《{chunk.title}》的一段引言"  # its heading is lost; quoting a cut-off heading would misquote
     if chunk.kind in _SECTION_NAMES and chunk.kind != INTRO:
         return f"《{chunk.title}》{_SECTION_NAMES[chunk.kind]}"
     return f"《{chunk.title}》{measure_name(chunk)}"

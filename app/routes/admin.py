@@ -22,11 +22,6 @@ router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[AdminDep],
 _SAFE_NAME = re.compile(r"^[\w\u4e00-\u9fff][\w\u4e00-\u9fff .()（）-]{0,150}$")
 
 
-def _health(store: IndexStore) -> HealthOut:
-    return HealthOut(status="ok", documents=len(store.documents), chunks=len(store.chunks),
-                     embedder=store.manifest.embedder, index_built_at=store.manifest.built_at)
-
-
 def corpus_path(service: QAService, filename: str) -> Path:
     """The file's path inside the corpus folder; anything that could leave the folder is refused."""
     name = Path(filename).name
@@ -44,7 +39,7 @@ def corpus_path(service: QAService, filename: str) -> Path:
 @router.post("/reload", response_model=HealthOut)
 async def reload(service: ServiceDep) -> HealthOut:
     """Serve the index that `policy-qa index` last built. If it is damaged, the old one keeps serving."""
-    return _health(await run_in_threadpool(service.reload))
+    return HealthOut.of(await run_in_threadpool(service.reload))
 
 
 @router.post("/reindex", response_model=HealthOut)
@@ -54,7 +49,7 @@ async def reindex(service: ServiceDep) -> HealthOut:
         build_from_corpus(service.settings, service.embedder, show_progress=False)
         return service.reload()
 
-    return _health(await run_in_threadpool(rebuild))
+    return HealthOut.of(await run_in_threadpool(rebuild))
 
 
 @router.post("/documents", status_code=201)

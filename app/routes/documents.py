@@ -22,9 +22,7 @@ def document_out(doc: Document, store: IndexStore) -> DocumentOut:
 
 @router.get("/healthz", response_model=HealthOut)
 def healthz(service: ServiceDep) -> HealthOut:
-    store = service.store
-    return HealthOut(status="ok", documents=len(store.documents), chunks=len(store.chunks),
-                     embedder=store.manifest.embedder, index_built_at=store.manifest.built_at)
+    return HealthOut.of(service.store)
 
 
 @router.get("/api/documents", response_model=list[DocumentOut])

@@ -25,10 +25,14 @@ pytestmark = pytest.mark.slow
 
 
 
+# Statuses the app answers that its OpenAPI document does not list (known gaps, each pinned by an xfail below):
+# 413 from the body-size middleware, 400 from FastAPI when a JSON body is not valid UTF-8.
+UNDOCUMENTED = {400, 413}
+
+
 def documented_status(ctx, response, case):
-    """status_code_conformance, except the 413 the body-size middleware answers before any route runs: the
-    OpenAPI document does not list it (a known gap, pinned by test_body_size_limit_is_documented below)."""
-    if response.status_code == 413:
+    """status_code_conformance, except the known undocumented statuses."""
+    if response.status_code in UNDOCUMENTED:
         return None
     return status_code_conformance(ctx, response, case)
 
@@ -143,8 +147,16 @@ def test_nul_bytes_are_answered_or_refused_never_a_server_error(api, question, p
 
 
 @pytest.mark.parametrize("raw", [b'{"question": "\\ud800"}', b'{"question": "\\udfff\\u7a00\\u571f"}',
-                                 b'{"question": "\xff\xfe"}', b'{"question": ', b"\x00" * 64])
+                                 b'{"question": "\xed\xa0\x80"}', b'{"question": ', b"\x00" * 64])
 def test_undecodable_bodies_are_refused_as_invalid(api, raw):
     r = api.post("/api/ask", content=raw, headers={"content-type": "application/json"})
     assert r.status_code == 422, r.text
     assert r.json()["error"] == "validation_error"
+
+
+@pytest.mark.xfail(strict=True, reason="product gap: a body that is not UTF-8 gets FastAPI's 400 'There was an error "
+                                        "parsing the body' (error 'http_error'), a status the schema does not list")
+def test_a_body_that_is_not_utf8_is_a_validation_error(api):
+    r = api.post("/api/ask", content=b'{"question": "\xff\xfe"}', headers={"content-type": "application/json"})
+    assert r.status_code < 500 and r.json()["request_id"]
+    assert r.status_code == 422, r.text
