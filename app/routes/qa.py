@@ -17,7 +17,8 @@ from app.schemas import AskRequest, AskResponse, ErrorOut, HitOut, SearchRequest
 from corpus.errors import PolicyQAError
 
 router = APIRouter(prefix="/api", tags=["questions"], dependencies=[RateLimitDep],
-                   responses={422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 503: {"model": ErrorOut}})
+                   responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 429: {"model": ErrorOut},
+                              503: {"model": ErrorOut}})
 log = logging.getLogger("policy_qa.api")
 
 

@@ -25,19 +25,7 @@ pytestmark = pytest.mark.slow
 
 
 
-# Statuses the app answers that its OpenAPI document does not list (known gaps, each pinned by an xfail below):
-# 413 from the body-size middleware, 400 from FastAPI when a JSON body is not valid UTF-8.
-UNDOCUMENTED = {400, 413}
-
-
-def documented_status(ctx, response, case):
-    """status_code_conformance, except the known undocumented statuses."""
-    if response.status_code in UNDOCUMENTED:
-        return None
-    return status_code_conformance(ctx, response, case)
-
-
-CHECKS = [not_a_server_error, documented_status, content_type_conformance, response_schema_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 def _published_schema() -> dict:
@@ -62,8 +50,6 @@ def test_api_never_fails_and_matches_its_schema(case, fuzz_app):
     case.call_and_validate(app=fuzz_app, checks=CHECKS)
 
 
-@pytest.mark.xfail(strict=True, reason="product gap: the 413 from RequestContextMiddleware is not in the OpenAPI "
-                                        "responses of the public endpoints")
 def test_body_size_limit_is_documented():
     spec = _published_schema()
     for path in ("/api/ask", "/api/ask/stream", "/api/search"):
@@ -154,8 +140,6 @@ def test_undecodable_bodies_are_refused_as_invalid(api, raw):
     assert r.json()["error"] == "validation_error"
 
 
-@pytest.mark.xfail(strict=True, reason="product gap: a body that is not UTF-8 gets FastAPI's 400 'There was an error "
-                                        "parsing the body' (error 'http_error'), a status the schema does not list")
 def test_a_body_that_is_not_utf8_is_a_validation_error(api):
     r = api.post("/api/ask", content=b'{"question": "\xff\xfe"}', headers={"content-type": "application/json"})
     assert r.status_code < 500 and r.json()["request_id"]
