@@ -42,7 +42,8 @@ RUN policy-qa index
 # (a fresh named volume is seeded with it; a bind mount starts empty and `serve` builds the index first).
 # /corpus: an operator mounts their own documents here, sets POLICY_QA_CORPUS_DIR=/corpus (and
 # POLICY_QA_CATALOG=/corpus/catalog.yaml, or another catalogue path) and runs `policy-qa index`
-# (e.g. `docker exec <container> policy-qa index`, then POST /admin/reload, or restart the container).
+# (e.g. `docker exec <container> policy-qa index`), then restarts the container. POST /admin/reload also
+# works, but only in the worker process that receives it: with --workers 2, restarting is what reaches both.
 VOLUME ["/data", "/corpus"]
 
 EXPOSE 8000

