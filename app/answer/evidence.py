@@ -13,7 +13,7 @@ from corpus.text import normalize_for_search
 from index.store import IndexStore
 from index.tokenize import tokenize
 from retriever.hybrid import Hit, measure_match
-from retriever.query import QueryAnalysis, expand_english, year_matches
+from retriever.query import QueryAnalysis, expand_english
 
 # Units a question may ask its number in; a passage that never uses the unit cannot state that number.
 _ASKED_UNIT = re.compile(r"多少\s*(万元|亿元|元|吨|万吨|家|个|名|人|项|座|台|倍|平方米|亩|GW|MW|千瓦)|(万元|亿元|吨)(?:奖励|补贴|资金)?")  # noqa: E501
@@ -64,7 +64,9 @@ def assess(analysis: QueryAnalysis, hits: list[Hit], store: IndexStore, min_dens
     if analysis.english:
         missing += _unknown_english_names(analysis, store)
     for year in analysis.years:
-        if str(year) not in evidence_text and not any(year_matches(year, m) for m in docs.values()):
+        # The year must be stated, or be the document's own year: a year merely inside a plan's period
+        # (2025 in a 2023-2027 plan) does not make the plan's 2027 target an answer about 2025.
+        if str(year) not in evidence_text and not any(m.year == year for m in docs.values()):
             missing.append(f"{year}年")
     # An English question is judged by its Chinese expansion: its English words are never in the passages.
     asked = analysis.expansion if analysis.english else analysis.text
@@ -77,7 +79,7 @@ def assess(analysis: QueryAnalysis, hits: list[Hit], store: IndexStore, min_dens
         return Evidence(False, 0.1, coverage, (), "the documents have no measure with that number")
     asked = _ASKED_UNIT.search(normalize_for_search(analysis.original))
     unit = asked and (asked.group(1) or asked.group(2))
-    if unit and not any(normalize_for_search(unit) in h.chunk.search_text for h in top):
+    if unit and not any(normalize_for_search(unit) in h.chunk.search_text for h in hits[:2]):
         return Evidence(False, 0.1, coverage, (), "no passage states a figure in the unit asked for")
     dense = hits[0].dense
     min_dense -= _ENGLISH_DENSE_MARGIN if analysis.english else 0.0
