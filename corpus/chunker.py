@@ -312,12 +312,10 @@ def chunk_document(meta: DocumentMeta, text: str, config: ChunkerConfig | None =
     """Chunks of one cleaned document, in document order; `text` must be the cleaned text."""
     config = config or ChunkerConfig()
     builder = _TreeBuilder(text)
-    lines_before_lead = None
     segments = _segments(text)
     for idx, (start, end, _inline) in enumerate(segments):
         segment = text[start:end]
-        if lines_before_lead is None and _LEAD_END.match(segment.strip()):
-            lines_before_lead = end
+        if not builder.lead_end and _LEAD_END.match(segment.strip()):
             builder.lead_end = end
             continue
         marker = _match_marker(segment)
