@@ -75,9 +75,10 @@ def index(paths: Annotated[list[Path] | None, typer.Argument(help="files or fold
     settings = Settings()
     embedder = make_embedder(settings.embedder)
     build = build_from_corpus(settings, embedder, paths)
-    manifest = load_build(build, embedder).manifest
+    manifest = load_build(build, embedder, settings.vector_store_config()).manifest
     typer.echo(f"index {build.name}: {manifest.documents} documents, {manifest.chunks} chunks "
-               f"({manifest.embedded_chunks} embedded, rest cached), {manifest.faiss_index}, "
+               f"({manifest.embedded_chunks} embedded, rest cached), {manifest.vector_backend} "
+               f"{manifest.vector_index}, "
                f"{manifest.build_seconds:.1f}s")
 
 

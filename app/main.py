@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +18,19 @@ from app.ratelimit import RateLimiter
 from app.routes import admin, documents, qa
 from app.service import QAService
 from app.settings import Settings
+from corpus.errors import PolicyQAError
+
+log = logging.getLogger("policy_qa.app")
+
+
+async def follow_reloads(service: QAService, interval_s: float) -> None:
+    """With several workers, /admin/reload reaches one of them; the others pick the new index up here."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await run_in_threadpool(service.follow_reload)
+        except PolicyQAError as exc:  # the old index keeps serving
+            log.error("could not follow another worker's reload: %s", exc.message)
 
 
 def create_app(settings: Settings | None = None, service: QAService | None = None, mount_ui: bool = True) -> FastAPI:
@@ -25,7 +41,13 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.service = service or await run_in_threadpool(QAService, settings)
+        follower = (asyncio.create_task(follow_reloads(app.state.service, settings.reload_poll_s))
+                    if settings.reload_poll_s else None)
         yield
+        if follower:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
 
     app = FastAPI(title="policy-qa", version="0.1.0", lifespan=lifespan,
                   description="Grounded answers with citations over Chinese government policy documents.")

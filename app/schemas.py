@@ -151,12 +151,14 @@ class HealthOut(BaseModel):
     documents: int
     chunks: int
     embedder: str
+    index_build: str = Field(description="the build directory this worker serves; all workers agree after a reload")
     index_built_at: str
 
     @classmethod
     def of(cls, store: IndexStore) -> HealthOut:
         return cls(status="ok", documents=len(store.documents), chunks=len(store.chunks),
-                   embedder=store.manifest.embedder, index_built_at=store.manifest.built_at)
+                   embedder=store.manifest.embedder, index_build=store.path.name,
+                   index_built_at=store.manifest.built_at)
 
 
 class ErrorOut(BaseModel):

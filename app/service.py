@@ -15,9 +15,9 @@ from app.answer.intent import classify
 from app.answer.model import Answer, Citation
 from app.settings import Settings
 from corpus.ingest import discover, ingest_files
-from index.build import build_index, current_build
+from index.build import SERVING, build_index, current_build, read_pointer, write_pointer
 from index.embedders import Embedder, make_embedder
-from index.store import IndexStore, load_index
+from index.store import IndexStore, load_build, load_index
 from retriever.hybrid import Filters, Hit, Retriever
 from retriever.query import analyse
 from retriever.rerank import CrossEncoderReranker
@@ -33,7 +33,7 @@ def build_from_corpus(settings: Settings, embedder: Embedder, paths: list[Path] 
     """Ingest the corpus and build a new current index; returns the build directory."""
     result = ingest_files(discover(paths or [settings.corpus_dir]), settings.catalog, settings.chunker_config())
     return build_index(result.documents, result.chunks, embedder, settings.index_dir,
-                       hnsw_threshold=settings.hnsw_threshold, show_progress=show_progress)
+                       vector_store=settings.vector_store_config(), show_progress=show_progress)
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,12 @@ class QAService:
         if build_if_missing and current_build(settings.index_dir) is None:
             log.info("no index in %s: building it from %s", settings.index_dir, settings.corpus_dir)
             build_from_corpus(settings, self.embedder)
-        self._engine = self._load()
         self._reload_lock = threading.Lock()
+        # Only announcements made after this point are followed: an older one may name an older build.
+        self._seen_announcement = self._announcement()
+        self._engine = self._engine_for(load_index(settings.index_dir, self.embedder, settings.vector_store_config()))
 
-    def _load(self) -> _Engine:
-        store = load_index(self.settings.index_dir, self.embedder)
+    def _engine_for(self, store: IndexStore) -> _Engine:
         return _Engine(store, Retriever(store, self.embedder, self.settings.retrieval_config(), self.reranker))
 
     @property
@@ -63,11 +64,37 @@ class QAService:
 
     def reload(self) -> IndexStore:
         """Swap in the current index on disk; requests already running finish on the old one.
-        A damaged new index raises and the old one keeps serving."""
+        A damaged new index raises and the old one keeps serving. The other workers of this server
+        are told through the SERVING pointer and follow within `reload_poll_s`."""
         with self._reload_lock:
-            engine = self._load()
+            engine = self._engine_for(load_index(self.settings.index_dir, self.embedder,
+                                                         self.settings.vector_store_config()))
             self._engine = engine
+            write_pointer(self.settings.index_dir, SERVING, engine.store.path.name)
+            self._seen_announcement = self._announcement()
             return engine.store
+
+    def _announcement(self) -> tuple[int, int] | None:
+        try:
+            stat = (self.settings.index_dir / SERVING).stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_ino
+
+    def follow_reload(self) -> bool:
+        """Serve the build another worker reloaded onto, if it announced one since we last looked.
+        A stat when nothing changed; True if the index was swapped."""
+        announcement = self._announcement()
+        if announcement is None or announcement == self._seen_announcement:
+            return False
+        with self._reload_lock:
+            self._seen_announcement = announcement  # a build we fail to load is not retried every poll
+            build = read_pointer(self.settings.index_dir, SERVING)
+            if build is None or build == self._engine.store.path:
+                return False
+            self._engine = self._engine_for(load_build(build, self.embedder, self.settings.vector_store_config()))
+            log.info("reloaded onto %s, announced by another worker", build.name)
+            return True
 
     def search(self, query: str, top_k: int = 5, filters: Filters | None = None) -> list[Hit]:
         return self._engine.retriever.search(query, top_k, filters)

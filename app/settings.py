@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corpus.catalog import DEFAULT_CATALOG, DEFAULT_DOCUMENTS
 from corpus.chunker import ChunkerConfig
+from index.vectors import VectorStoreConfig
 from retriever.hybrid import RetrievalConfig
 
 
@@ -25,6 +27,11 @@ class Settings(BaseSettings):
     # evals/bench/faiss_scale.py: exact flat search is 9 ms at 50k and 18 ms at 100k vectors (well under one
     # query embedding), while HNSW at efSearch 96 recalled only 0.2-0.3 of the true top 10 on random vectors.
     hnsw_threshold: int = Field(200_000, ge=1)
+    # Where vectors live: FAISS files in the build (one machine) or a Milvus server shared by replicas.
+    vector_backend: Literal["faiss", "milvus"] = "faiss"
+    milvus_uri: str = ""  # e.g. http://milvus:19530
+    milvus_token: str = ""
+    milvus_prefix: str = Field("policy_qa", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,100}$")
 
     # Fusion: on evals/questions.jsonl BM25 alone beat dense alone (hit@5 0.94 vs 0.77), and weighting it 2:1
     # with a small RRF k (10) gave the best hybrid (hit@5 0.947, MRR 0.849 vs 0.882/0.792 at 1:1, k=60).
@@ -49,6 +56,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(16_384, ge=1024)
     max_upload_bytes: int = Field(20_000_000, ge=1024)  # admin document uploads
     admin_api_key: str = ""  # "" disables the admin endpoints
+    reload_poll_s: float = Field(1.0, ge=0)  # how soon sibling workers follow POST /admin/reload; 0 = never
     log_json: bool = True
 
     @property
@@ -57,6 +65,11 @@ class Settings(BaseSettings):
 
     def chunker_config(self) -> ChunkerConfig:
         return ChunkerConfig(max_chars=self.chunk_max_chars)
+
+    def vector_store_config(self) -> VectorStoreConfig:
+        return VectorStoreConfig(backend=self.vector_backend, hnsw_threshold=self.hnsw_threshold,
+                                 milvus_uri=self.milvus_uri, milvus_token=self.milvus_token,
+                                 milvus_prefix=self.milvus_prefix)
 
     def retrieval_config(self) -> RetrievalConfig:
         return RetrievalConfig(dense_weight=self.dense_weight, bm25_weight=self.bm25_weight, rrf_k=self.rrf_k)

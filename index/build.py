@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -16,7 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import bm25s
-import faiss
 import numpy as np
 from tqdm import tqdm
 
@@ -25,11 +25,14 @@ from corpus.ingest import Document, IngestResult, save
 from corpus.model import Chunk
 from index.cache import EmbeddingCache, content_key
 from index.embedders import Embedder
-from index.errors import IndexBusy
+from index.errors import IndexBusy, VectorStoreUnavailable
 from index.tokenize import tokenize
+from index.vectors import StoredVectors, VectorStoreConfig, drop_vectors, write_vectors
 
-FORMAT_VERSION = 1
+log = logging.getLogger("policy_qa.index")
+FORMAT_VERSION = 2  # 2: vectors in FAISS or Milvus, file checksums
 CURRENT = "CURRENT"  # file naming the live build directory; replaced atomically
+SERVING = "SERVING"  # file naming the build a server last reloaded onto, so its sibling workers follow
 
 
 @dataclass(frozen=True)
@@ -41,13 +44,20 @@ class Manifest:
     corpus_hash: str
     documents: int
     chunks: int
-    faiss_index: str
+    vector_backend: str
+    vector_index: str
+    vector_location: str
     built_at: str
     build_seconds: float
     embedded_chunks: int  # chunks embedded in this build; the rest came from the cache
+    checksums: dict[str, str | None]  # sha256 of every file in the build but this manifest, checked on load
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def stored_vectors(self) -> StoredVectors:
+        return StoredVectors(self.vector_backend, self.vector_index, self.vector_location)
 
 
 def corpus_hash(chunks: list[Chunk]) -> str:
@@ -58,19 +68,19 @@ def corpus_hash(chunks: list[Chunk]) -> str:
     return digest.hexdigest()[:16]
 
 
-def make_faiss_index(vectors: np.ndarray, hnsw_threshold: int) -> faiss.Index:
-    """Exact inner product while brute force is cheap; HNSW past `hnsw_threshold` vectors
-    (evals/bench/faiss_scale.py measures where flat search stops being cheap)."""
-    dim = vectors.shape[1]
-    if len(vectors) < hnsw_threshold:
-        index = faiss.IndexFlatIP(dim)
-    else:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 96
-    if len(vectors):
-        index.add(vectors)
-    return index
+def file_checksum(path: Path) -> str | None:
+    """sha256 of a file, or None when it cannot be read."""
+    try:
+        with path.open("rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def file_checksums(build: Path) -> dict[str, str | None]:
+    """sha256 of every file under `build` but the manifest, by path relative to `build`."""
+    return {p.relative_to(build).as_posix(): file_checksum(p)
+            for p in sorted(build.rglob("*")) if p.is_file() and p.name != "manifest.json"}
 
 
 @contextmanager
@@ -100,22 +110,24 @@ def embed_chunks(chunks: list[Chunk], embedder: Embedder, cache: EmbeddingCache,
 
 
 def build_index(documents: list[Document], chunks: list[Chunk], embedder: Embedder, root: Path, *,
-                hnsw_threshold: int = 200_000, show_progress: bool = True, keep_builds: int = 2) -> Path:
+                vector_store: VectorStoreConfig | None = None, show_progress: bool = True,
+                keep_builds: int = 2) -> Path:
     """Build a new index under `root` and make it current; returns its directory.
 
     Nothing is visible to readers until the final rename of CURRENT, so a build that fails or is
     killed leaves the previous index serving."""
     started = time.perf_counter()
+    vector_store = vector_store or VectorStoreConfig()
     with build_lock(root):
         for stale in root.glob(".tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)  # left by a killed build
+        _drop_unused_vectors(root, vector_store)
         build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         tmp = root / f".tmp-{build_id}"
         tmp.mkdir()
         cache = EmbeddingCache(root / "cache", embedder.model_id)
         vectors, embedded = embed_chunks(chunks, embedder, cache, show_progress)
-        index = make_faiss_index(vectors, hnsw_threshold)
-        faiss.write_index(index, str(tmp / "vectors.faiss"))
+        stored = write_vectors(vectors, tmp, build_id, vector_store)
         bm25 = bm25s.BM25()
         bm25.index([tokenize(c.search_text) or ["∅"] for c in chunks] or [["∅"]], show_progress=False)
         bm25.save(str(tmp / "bm25"), show_progress=False)
@@ -123,37 +135,56 @@ def build_index(documents: list[Document], chunks: list[Chunk], embedder: Embedd
         manifest = Manifest(
             format_version=FORMAT_VERSION, embedder=embedder.model_id, dim=embedder.dim,
             chunker_version=CHUNKER_VERSION, corpus_hash=corpus_hash(chunks), documents=len(documents),
-            chunks=len(chunks), faiss_index=type(index).__name__,
-            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            chunks=len(chunks), vector_backend=stored.backend, vector_index=stored.kind,
+            vector_location=stored.location, built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 3), embedded_chunks=embedded,
+            checksums=file_checksums(tmp),
         )
         (tmp / "manifest.json").write_text(json.dumps(manifest.to_dict(), indent=2), encoding="utf-8")
         final = root / build_id
         tmp.rename(final)
-        _write_current(root, build_id)
+        write_pointer(root, CURRENT, build_id)
         cache.save(keep={content_key(c.search_text) for c in chunks})
         _prune(root, keep_builds)
+        _drop_unused_vectors(root, vector_store)
         return final
 
 
-def _write_current(root: Path, build_id: str) -> None:
-    tmp = root / f"{CURRENT}.tmp"
+def write_pointer(root: Path, name: str, build_id: str) -> None:
+    """Point the file `name` at a build, atomically: readers see the old build name or the new one."""
+    tmp = root / f".{name}.tmp"
     tmp.write_text(build_id, encoding="utf-8")
     with tmp.open() as fh:
         os.fsync(fh.fileno())
-    tmp.replace(root / CURRENT)
+    tmp.replace(root / name)
+
+
+def read_pointer(root: Path, name: str) -> Path | None:
+    """The existing build the pointer file `name` names, or None."""
+    try:
+        build_id = (root / name).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    path = root / build_id
+    return path if build_id and path.is_dir() else None
 
 
 def current_build(root: Path) -> Path | None:
-    pointer = root / CURRENT
-    if not pointer.exists():
-        return None
-    path = root / pointer.read_text(encoding="utf-8").strip()
-    return path if path.is_dir() else None
+    return read_pointer(root, CURRENT)
+
+
+def _drop_unused_vectors(root: Path, config: VectorStoreConfig) -> None:
+    try:
+        drop_vectors(_build_ids(root), config)
+    except VectorStoreUnavailable as exc:  # only space is lost; the next build tries again
+        log.warning("old vectors not dropped: %s", exc.message)
+
+
+def _build_ids(root: Path) -> set[str]:
+    return {p.name for p in root.iterdir() if p.is_dir() and p.name[:1].isdigit()}
 
 
 def _prune(root: Path, keep: int) -> None:
     """Keep the newest builds: a worker still reading the previous one is not pulled from under it."""
-    builds = sorted(p for p in root.iterdir() if p.is_dir() and p.name[:1].isdigit())
-    for old in builds[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+    for old in sorted(_build_ids(root))[:-keep]:
+        shutil.rmtree(root / old, ignore_errors=True)

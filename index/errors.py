@@ -23,3 +23,9 @@ class IndexBusy(PolicyQAError):
     """Another build holds the lock."""
 
     status_code = 409
+
+
+class VectorStoreUnavailable(PolicyQAError):
+    """The vector database a deployment configured cannot be reached or refused the request."""
+
+    status_code = 503

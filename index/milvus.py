@@ -1,0 +1,120 @@
+"""Chunk vectors in Milvus: one collection per build, written once by `policy-qa index` and never
+changed, so the build-then-swap of CURRENT works as with FAISS files and every reader sees one build."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from pymilvus import DataType, MilvusClient, MilvusException
+
+from index.errors import IndexCorrupt, VectorStoreUnavailable
+from index.vectors import StoredVectors, VectorStoreConfig
+
+INSERT_BATCH = 2_000
+VISIBLE_WITHIN_S = 60.0
+
+
+def _client(config: VectorStoreConfig) -> MilvusClient:
+    if not config.milvus_uri:
+        raise VectorStoreUnavailable("the Milvus backend needs POLICY_QA_MILVUS_URI (e.g. http://milvus:19530)")
+    try:
+        return MilvusClient(uri=config.milvus_uri, token=config.milvus_token, timeout=config.timeout_s)
+    except MilvusException as exc:
+        raise VectorStoreUnavailable(f"cannot reach Milvus at {config.milvus_uri}: {exc.message}") from exc
+
+
+def collection_name(build_id: str, config: VectorStoreConfig) -> str:
+    return f"{config.milvus_prefix}_{build_id}"
+
+
+def _count(client: MilvusClient, name: str) -> int:
+    rows = client.query(name, output_fields=["count(*)"], consistency_level="Bounded")
+    return int(rows[0]["count(*)"])
+
+
+def write_collection(vectors: np.ndarray, build_id: str, config: VectorStoreConfig) -> StoredVectors:
+    client = _client(config)
+    name = collection_name(build_id, config)
+    hnsw = len(vectors) >= config.hnsw_threshold
+    try:
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("pos", DataType.INT64, is_primary=True)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=vectors.shape[1])
+        index = client.prepare_index_params()
+        index.add_index("vector", index_type="HNSW" if hnsw else "FLAT", metric_type="IP",
+                        params={"M": 32, "efConstruction": 80} if hnsw else {})
+        client.create_collection(name, schema=schema, index_params=index, consistency_level="Bounded")
+        for start in range(0, len(vectors), INSERT_BATCH):
+            batch = vectors[start:start + INSERT_BATCH]
+            client.insert(name, [{"pos": start + i, "vector": v.tolist()} for i, v in enumerate(batch)])
+        client.flush(name)
+        # Readers search at bounded staleness (no wait per query); the build is not done until a
+        # bounded read sees every row, so a server reloading right after it never serves a partial set.
+        deadline = time.monotonic() + VISIBLE_WITHIN_S
+        while _count(client, name) != len(vectors):
+            if time.monotonic() > deadline:
+                raise VectorStoreUnavailable(f"Milvus collection {name} did not show all {len(vectors)} vectors "
+                                             f"within {VISIBLE_WITHIN_S:.0f} s")
+            time.sleep(0.2)
+    except MilvusException as exc:
+        raise VectorStoreUnavailable(f"Milvus at {config.milvus_uri} refused the build: {exc.message}") from exc
+    return StoredVectors("milvus", "HNSW" if hnsw else "FLAT", name)
+
+
+class MilvusVectors:
+    def __init__(self, client: MilvusClient, name: str, ntotal: int, dim: int, hnsw: bool,
+                 config: VectorStoreConfig) -> None:
+        self.client, self.name, self._ntotal, self._dim, self.hnsw = client, name, ntotal, dim, hnsw
+        self.config = config
+
+    @classmethod
+    def open(cls, stored: StoredVectors, config: VectorStoreConfig) -> MilvusVectors:
+        client = _client(config)
+        name = stored.location
+        try:
+            if not client.has_collection(name):
+                raise IndexCorrupt(f"the build's vector collection '{name}' is not in Milvus at {config.milvus_uri}; "
+                                   "rebuild with `policy-qa index`")
+            client.load_collection(name)  # no-op when loaded; needed after Milvus restarts
+            fields = client.describe_collection(name)["fields"]
+            dim = next(int(f["params"]["dim"]) for f in fields if f["name"] == "vector")
+            return cls(client, name, _count(client, name), dim, stored.kind == "HNSW", config)
+        except MilvusException as exc:
+            raise VectorStoreUnavailable(f"cannot open collection '{name}' in Milvus at {config.milvus_uri}: "
+                                         f"{exc.message}") from exc
+
+    @property
+    def ntotal(self) -> int:
+        return self._ntotal
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, self._ntotal)
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        params = {"metric_type": "IP", "params": {"ef": max(96, k)} if self.hnsw else {}}
+        try:
+            hits = self.client.search(self.name, data=[query.astype(np.float32).tolist()], limit=k,
+                                      anns_field="vector", search_params=params, timeout=self.config.timeout_s)[0]
+        except MilvusException as exc:
+            raise VectorStoreUnavailable(f"Milvus at {self.config.milvus_uri} failed a search: {exc.message}") from exc
+        return (np.array([h["id"] for h in hits], dtype=np.int64),
+                np.array([h["distance"] for h in hits], dtype=np.float32))
+
+
+def drop_collections(keep_build_ids: set[str], config: VectorStoreConfig) -> None:
+    """Drop this deployment's collections whose build is gone (pruned, or killed before it was swapped in)."""
+    client = _client(config)
+    prefix = f"{config.milvus_prefix}_"
+    keep = {collection_name(b, config) for b in keep_build_ids}
+    try:
+        for name in client.list_collections():
+            if name.startswith(prefix) and name not in keep:
+                client.drop_collection(name)
+    except MilvusException as exc:
+        raise VectorStoreUnavailable(f"Milvus at {config.milvus_uri} refused to drop old collections: "
+                                     f"{exc.message}") from exc

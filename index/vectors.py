@@ -1,0 +1,113 @@
+"""Where a build's chunk vectors live and how the nearest ones are found. FAISS files inside the build
+directory by default; a Milvus collection per build once one machine's memory is not enough
+(docs/scaling.md). Either way the row number of a vector is the position of its chunk in the build."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import faiss
+import numpy as np
+
+FAISS_FILE = "vectors.faiss"
+
+
+class VectorIndex(Protocol):
+    @property
+    def ntotal(self) -> int: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, inner-product scores) of the k nearest vectors to one L2-normalised query."""
+        ...
+
+
+@dataclass(frozen=True)
+class VectorStoreConfig:
+    backend: str = "faiss"  # "faiss" | "milvus"
+    hnsw_threshold: int = 200_000  # exact search below this many vectors, HNSW from here on
+    milvus_uri: str = ""
+    milvus_token: str = ""
+    milvus_prefix: str = "policy_qa"  # collection names are <prefix>_<build id>; one prefix per deployment
+    timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class StoredVectors:
+    """What the manifest records: enough to open the vectors again."""
+
+    backend: str
+    kind: str  # e.g. IndexFlatIP, HNSW
+    location: str  # a file in the build directory, or a collection name
+
+
+class FaissVectors:
+    def __init__(self, index: faiss.Index) -> None:
+        self.index = index
+
+    @property
+    def ntotal(self) -> int:
+        return self.index.ntotal
+
+    @property
+    def dim(self) -> int:
+        return self.index.d
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, self.ntotal)
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scores, ids = self.index.search(query.reshape(1, -1).astype(np.float32), k)
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
+
+
+def make_faiss_index(vectors: np.ndarray, hnsw_threshold: int) -> faiss.Index:
+    """Exact inner product while brute force is cheap; HNSW past `hnsw_threshold` vectors
+    (evals/bench/faiss_scale.py measures where flat search stops being cheap)."""
+    dim = vectors.shape[1]
+    if len(vectors) < hnsw_threshold:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 96
+    if len(vectors):
+        index.add(vectors)
+    return index
+
+
+def write_vectors(vectors: np.ndarray, build_dir: Path, build_id: str, config: VectorStoreConfig) -> StoredVectors:
+    if config.backend == "milvus":
+        from index.milvus import write_collection  # pymilvus is needed only by deployments that use it
+
+        return write_collection(vectors, build_id, config)
+    index = make_faiss_index(vectors, config.hnsw_threshold)
+    faiss.write_index(index, str(build_dir / FAISS_FILE))
+    return StoredVectors("faiss", type(index).__name__, FAISS_FILE)
+
+
+def open_vectors(stored: StoredVectors, build_dir: Path, config: VectorStoreConfig) -> VectorIndex:
+    if stored.backend == "milvus":
+        from index.milvus import MilvusVectors
+
+        return MilvusVectors.open(stored, config)
+    path = build_dir / stored.location
+    # Memory-map so several workers share one copy of the vectors through the page cache; plain IO_FLAG_MMAP
+    # still copied flat/HNSW data into each process (147 MB each at 100k, evals/bench/faiss_scale.py).
+    try:
+        return FaissVectors(faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY))
+    except RuntimeError:
+        return FaissVectors(faiss.read_index(str(path)))
+
+
+def drop_vectors(keep_build_ids: set[str], config: VectorStoreConfig) -> None:
+    """Free what builds no longer kept (pruned, or killed midway) hold outside their directory."""
+    if config.backend == "milvus":
+        from index.milvus import drop_collections
+
+        drop_collections(keep_build_ids, config)
