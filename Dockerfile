@@ -22,7 +22,8 @@ COPY retriever ./retriever
 COPY app ./app
 COPY ui ./ui
 COPY evals ./evals
-RUN pip install --no-cache-dir . && rm -rf build ./*.egg-info
+# The milvus extra lets replicas keep their vectors in a Milvus server (POLICY_QA_VECTOR_BACKEND=milvus).
+RUN pip install --no-cache-dir ".[milvus]" && rm -rf build ./*.egg-info
 
 # Non-root runtime user (numeric, so Kubernetes' runAsNonRoot can verify it); a home for library caches.
 RUN groupadd --gid 10001 app \
@@ -42,8 +43,9 @@ RUN policy-qa index
 # (a fresh named volume is seeded with it; a bind mount starts empty and `serve` builds the index first).
 # /corpus: an operator mounts their own documents here, sets POLICY_QA_CORPUS_DIR=/corpus (and
 # POLICY_QA_CATALOG=/corpus/catalog.yaml, or another catalogue path) and runs `policy-qa index`
-# (e.g. `docker exec <container> policy-qa index`), then restarts the container. POST /admin/reload also
-# works, but only in the worker process that receives it: with --workers 2, restarting is what reaches both.
+# (e.g. `docker exec <container> policy-qa index`), then calls POST /admin/reload (X-API-Key, with
+# POLICY_QA_ADMIN_API_KEY set): the worker that receives it swaps the index and the other follows within
+# POLICY_QA_RELOAD_POLL_S.
 VOLUME ["/data", "/corpus"]
 
 EXPOSE 8000

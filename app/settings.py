@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     milvus_uri: str = ""  # e.g. http://milvus:19530
     milvus_token: str = ""
     milvus_prefix: str = Field("policy_qa", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,100}$")
+    milvus_timeout_s: float = Field(10.0, gt=0)
 
     # Fusion: on evals/questions.jsonl BM25 alone beat dense alone (hit@5 0.94 vs 0.77), and weighting it 2:1
     # with a small RRF k (10) gave the best hybrid (hit@5 0.947, MRR 0.849 vs 0.882/0.792 at 1:1, k=60).
@@ -69,7 +70,7 @@ class Settings(BaseSettings):
     def vector_store_config(self) -> VectorStoreConfig:
         return VectorStoreConfig(backend=self.vector_backend, hnsw_threshold=self.hnsw_threshold,
                                  milvus_uri=self.milvus_uri, milvus_token=self.milvus_token,
-                                 milvus_prefix=self.milvus_prefix)
+                                 milvus_prefix=self.milvus_prefix, timeout_s=self.milvus_timeout_s)
 
     def retrieval_config(self) -> RetrievalConfig:
         return RetrievalConfig(dense_weight=self.dense_weight, bm25_weight=self.bm25_weight, rrf_k=self.rrf_k)

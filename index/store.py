@@ -61,12 +61,14 @@ def load_index(root: Path, embedder: Embedder, vector_store: VectorStoreConfig |
 
 def load_build(build: Path, embedder: Embedder, vector_store: VectorStoreConfig | None = None) -> IndexStore:
     try:
-        manifest = Manifest(**json.loads((build / "manifest.json").read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError) as exc:
+        fields = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        version = fields.get("format_version")
+        if version != FORMAT_VERSION:  # before reading the rest: other versions have other fields
+            raise IndexMismatch(f"index format {version} in {build} is not {FORMAT_VERSION}; "
+                                "rebuild with `policy-qa index`")
+        manifest = Manifest(**fields)
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
         raise IndexCorrupt(f"index manifest in {build} is unreadable ({exc}); rebuild with `policy-qa index`") from exc
-    if manifest.format_version != FORMAT_VERSION:
-        raise IndexMismatch(f"index format {manifest.format_version} in {build} is not {FORMAT_VERSION}; "
-                            "rebuild with `policy-qa index`")
     if manifest.embedder != embedder.model_id or manifest.dim != embedder.dim:
         raise IndexMismatch(
             f"index in {build} was built with embedder '{manifest.embedder}' ({manifest.dim}-d) but "

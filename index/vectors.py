@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Protocol
 
 import faiss
 import numpy as np
+
+from index.errors import VectorStoreUnavailable
 
 FAISS_FILE = "vectors.faiss"
 
@@ -81,11 +84,19 @@ def make_faiss_index(vectors: np.ndarray, hnsw_threshold: int) -> faiss.Index:
     return index
 
 
+def _milvus() -> ModuleType:
+    """index.milvus, imported only by deployments that use Milvus."""
+    try:
+        from index import milvus
+    except ImportError as exc:
+        raise VectorStoreUnavailable(f"the Milvus backend needs pymilvus: pip install 'policy-qa[milvus]' ({exc})") \
+            from exc
+    return milvus
+
+
 def write_vectors(vectors: np.ndarray, build_dir: Path, build_id: str, config: VectorStoreConfig) -> StoredVectors:
     if config.backend == "milvus":
-        from index.milvus import write_collection  # pymilvus is needed only by deployments that use it
-
-        return write_collection(vectors, build_id, config)
+        return _milvus().write_collection(vectors, build_id, config)
     index = make_faiss_index(vectors, config.hnsw_threshold)
     faiss.write_index(index, str(build_dir / FAISS_FILE))
     return StoredVectors("faiss", type(index).__name__, FAISS_FILE)
@@ -93,9 +104,7 @@ def write_vectors(vectors: np.ndarray, build_dir: Path, build_id: str, config: V
 
 def open_vectors(stored: StoredVectors, build_dir: Path, config: VectorStoreConfig) -> VectorIndex:
     if stored.backend == "milvus":
-        from index.milvus import MilvusVectors
-
-        return MilvusVectors.open(stored, config)
+        return _milvus().MilvusVectors.open(stored, config)
     path = build_dir / stored.location
     # Memory-map so several workers share one copy of the vectors through the page cache; plain IO_FLAG_MMAP
     # still copied flat/HNSW data into each process (147 MB each at 100k, evals/bench/faiss_scale.py).
@@ -108,6 +117,4 @@ def open_vectors(stored: StoredVectors, build_dir: Path, config: VectorStoreConf
 def drop_vectors(keep_build_ids: set[str], config: VectorStoreConfig) -> None:
     """Free what builds no longer kept (pruned, or killed midway) hold outside their directory."""
     if config.backend == "milvus":
-        from index.milvus import drop_collections
-
-        drop_collections(keep_build_ids, config)
+        _milvus().drop_collections(keep_build_ids, config)

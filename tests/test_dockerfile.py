@@ -112,7 +112,8 @@ def test_base_image_is_python_311_slim(dockerfile: list[Instruction]) -> None:
         f"final stage is based on {froms[-1]!r}; use `FROM python:3.11-slim` (pyproject requires Python 3.11)")
 
 
-def test_torch_pinned_like_readme_and_installed_before_the_project(dockerfile: list[Instruction]) -> None:
+def test_torch_pinned_like_readme_and_installed_before_the_project(dockerfile: list[Instruction],
+                                                                   pyproject: dict) -> None:
     pin = readme_torch_pin()
     runs = [(pos, i.args) for pos, i in enumerate(dockerfile) if i.keyword == "RUN"]
     torch_runs = [(pos, args) for pos, args in runs if re.search(r"pip install[^&;]*\btorch==", args)]
@@ -122,8 +123,13 @@ def test_torch_pinned_like_readme_and_installed_before_the_project(dockerfile: l
     assert found == pin, f"Dockerfile installs torch=={found} but README.md pins torch=={pin}; make them the same"
     assert "download.pytorch.org/whl/cpu" in torch_args, (
         "install torch from --index-url https://download.pytorch.org/whl/cpu: PyPI's torch is a multi-GB CUDA build")
-    project = [pos for pos, args in runs if re.search(r"pip install\b[^&;]*\s\.(\[[\w,]+\])?(\s|$|&|;)", args)]
+    installs = [(pos, m) for pos, args in runs
+                for m in [re.search(r"pip install\b[^&;]*\s[\"']?\.(?:\[([\w,]+)\])?[\"']?(\s|$|&|;)", args)] if m]
+    project = [pos for pos, _ in installs]
     assert project, "no `RUN pip install .` of the project in the Dockerfile"
+    declared = set(pyproject["project"].get("optional-dependencies", {}))
+    unknown = [e for _, m in installs for e in (m.group(1) or "").split(",") if e and e not in declared]
+    assert not unknown, f"Dockerfile installs extras {unknown}; pyproject.toml declares only {sorted(declared)}"
     assert torch_pos < project[0], (
         "the project is installed before torch; install the pinned CPU torch first (as README.md does), "
         "or pip resolves torch from PyPI and pulls the CUDA build")

@@ -3,7 +3,10 @@ per worker count: requests/s, p50/p95/p99 latency and errors, and the throughput
 and the last worker count. Prints figures only (no pass/fail); traffic goes to 127.0.0.1 only.
 
     python -m evals.bench.load [--data-dir DIR] [--workers 1 2] [--requests 320] [--concurrency 32]
-                               [--server-env OMP_NUM_THREADS=1 ...]
+                               [--server-env OMP_NUM_THREADS=1 ...] [--one-core-per-worker]
+
+--one-core-per-worker pins a server of N workers to N cores (sched_setaffinity), which shows whether
+throughput grows with workers when each brings its own core (nothing serialises across workers).
 """
 
 from __future__ import annotations
@@ -91,7 +94,8 @@ def own_cpu_seconds() -> float:
 class Server:
     """`policy-qa serve` in its own process group; stop() sends SIGTERM, then SIGKILL, each bounded."""
 
-    def __init__(self, data_dir: Path, port: int, workers: int, extra_env: dict[str, str]) -> None:
+    def __init__(self, data_dir: Path, port: int, workers: int, extra_env: dict[str, str],
+                 cores: set[int] | None = None) -> None:
         env = dict(os.environ)
         env.update({"POLICY_QA_DATA_DIR": str(data_dir), "POLICY_QA_RATE_LIMIT_PER_MINUTE": "1000000",
                     "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
@@ -100,7 +104,8 @@ class Server:
         self.log = tempfile.NamedTemporaryFile(prefix="policy-qa-load-", suffix=".log", delete=False)  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
-            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None)
 
     @property
     def base(self) -> str:
@@ -167,7 +172,8 @@ async def drive(base: str, questions: list[str], total: int, concurrency: int,
 
 def run(args: argparse.Namespace, workers: int, questions: list[str]) -> RunResult:
     extra_env = dict(kv.split("=", 1) for kv in args.server_env)
-    server = Server(args.data_dir, args.port or free_port(), workers, extra_env)
+    cores = set(sorted(os.sched_getaffinity(0))[:workers]) if args.one_core_per_worker else None
+    server = Server(args.data_dir, args.port or free_port(), workers, extra_env, cores)
     try:
         server.wait_ready(args.ready_timeout)
         # Warm-up: enough concurrent rounds that every worker has loaded its index and answered (a worker
@@ -199,12 +205,15 @@ def main() -> None:
     parser.add_argument("--ready-timeout", type=float, default=180.0)
     parser.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra environment for the server process, e.g. OMP_NUM_THREADS=1")
+    parser.add_argument("--one-core-per-worker", action="store_true",
+                        help="pin a server of N workers to N cores")
     args = parser.parse_args()
     args.data_dir = args.data_dir.resolve()
     questions = [q.question for q in load_questions()]
 
     print(f"POST /api/ask, {args.requests} requests, {args.concurrency} concurrent clients, "
           f"{len(questions)} questions cycled, {os.cpu_count()} CPUs"
+          + (", server pinned to one core per worker" if args.one_core_per_worker else "")
           + (f", server env {' '.join(args.server_env)}" if args.server_env else ""))
     print(f"{'workers':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} {'wall s':>7} "
           f"{'srv cpu s':>9} {'cpu ms/req':>10} {'client cpu s':>12} {'other procs cpu s':>17}")

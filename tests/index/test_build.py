@@ -94,9 +94,14 @@ def test_missing_and_mismatched_index_say_how_to_fix(tmp_path):
     with pytest.raises(IndexMissing, match="policy-qa index"):
         load_index(tmp_path / "nothing", FakeEmbedder())
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=_corpus(tmp_path, 1))
-    build_from_corpus(settings, FakeEmbedder(), show_progress=False)
+    build = build_from_corpus(settings, FakeEmbedder(), show_progress=False)
     with pytest.raises(IndexMismatch, match="rebuild with `policy-qa index`"):
         load_index(settings.index_dir, FakeEmbedder(model_id="other", dim=8))
+    # An index written by an older release, whose manifest has other fields.
+    old = {k: v for k, v in json.loads((build / "manifest.json").read_text()).items() if k != "checksums"}
+    (build / "manifest.json").write_text(json.dumps({**old, "format_version": 1, "faiss_index": "IndexFlatIP"}))
+    with pytest.raises(IndexMismatch, match=r"index format 1 .* is not \d+; rebuild with `policy-qa index`"):
+        load_index(settings.index_dir, FakeEmbedder())
 
 
 def test_corrupted_index_file_is_a_clear_error(tmp_path):
