@@ -53,9 +53,13 @@ class QAService:
         self._reload_lock = threading.Lock()
         # Only announcements made after this point are followed: an older one may name an older build.
         self._seen_announcement = self._announcement()
-        self._engine = self._engine_for(load_index(settings.index_dir, self.embedder, settings.vector_store_config()))
+        self._engine = self._load()
 
-    def _engine_for(self, store: IndexStore) -> _Engine:
+    def _load(self, build: Path | None = None) -> _Engine:
+        """The given build, or the current one, with its retriever."""
+        config = self.settings.vector_store_config()
+        store = (load_build(build, self.embedder, config) if build
+                 else load_index(self.settings.index_dir, self.embedder, config))
         return _Engine(store, Retriever(store, self.embedder, self.settings.retrieval_config(), self.reranker))
 
     @property
@@ -67,8 +71,7 @@ class QAService:
         A damaged new index raises and the old one keeps serving. The other workers of this server
         are told through the SERVING pointer and follow within `reload_poll_s`."""
         with self._reload_lock:
-            engine = self._engine_for(load_index(self.settings.index_dir, self.embedder,
-                                                         self.settings.vector_store_config()))
+            engine = self._load()
             self._engine = engine
             write_pointer(self.settings.index_dir, SERVING, engine.store.path.name)
             self._seen_announcement = self._announcement()
@@ -92,7 +95,7 @@ class QAService:
             build = read_pointer(self.settings.index_dir, SERVING)
             if build is None or build == self._engine.store.path:
                 return False
-            self._engine = self._engine_for(load_build(build, self.embedder, self.settings.vector_store_config()))
+            self._engine = self._load(build)
             log.info("reloaded onto %s, announced by another worker", build.name)
             return True
 
