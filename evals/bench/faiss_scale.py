@@ -78,6 +78,22 @@ def load_vectors(path: Path) -> np.ndarray:
     return x / np.where(norms > 0, norms, 1)
 
 
+def bench_vectors(sizes: list[int], n_queries: int,
+                  path: Path | None) -> tuple[np.ndarray, np.ndarray, list[int], str]:
+    """(base vectors, queries, the sizes they allow, a description): random unit rows, or real ones from
+    `path` with the last `n_queries` rows as the queries."""
+    sizes = sorted(sizes)
+    if path is None:
+        rng = np.random.default_rng(0)
+        return unit_rows(rng, sizes[-1]), unit_rows(rng, n_queries), sizes, f"{DIM}-d random unit vectors"
+    data = load_vectors(path)
+    if len(data) <= n_queries:
+        raise SystemExit(f"{path} holds {len(data)} vectors: too few for {n_queries} queries")
+    base, queries = data[:-n_queries], data[-n_queries:]
+    sizes = [n for n in sizes if n <= len(base)] or [len(base)]
+    return base, queries, sizes, f"{len(base):,} real {base.shape[1]}-d vectors from {path}"
+
+
 def single_query_ms(index: faiss.Index, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Top-K ids of each query searched one at a time (as the service does), and each search's time in ms."""
     for q in queries[:5]:  # warm-up
@@ -204,18 +220,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     embed = embedding_figures(args.queries)
 
-    sizes = sorted(args.sizes)
-    if args.vectors:
-        data = load_vectors(args.vectors)
-        if len(data) <= args.queries:
-            raise SystemExit(f"{args.vectors} holds {len(data)} vectors: too few for {args.queries} queries")
-        base, queries = data[:-args.queries], data[-args.queries:]
-        sizes = [n for n in sizes if n <= len(base)] or [len(base)]
-        source = f"{len(base):,} real {base.shape[1]}-d vectors from {args.vectors}"
-    else:
-        rng = np.random.default_rng(0)
-        base, queries = unit_rows(rng, sizes[-1]), unit_rows(rng, args.queries)
-        source = f"{DIM}-d random unit vectors"
+    base, queries, sizes, source = bench_vectors(args.sizes, args.queries, args.vectors)
 
     rows: list[Row] = []
     notes: list[str] = []

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.bench.faiss_scale import K, load_vectors, recall_at_k, single_query_ms, unit_rows
+from evals.bench.faiss_scale import K, bench_vectors, recall_at_k, single_query_ms
 from index.milvus import MilvusVectors, drop_collections, write_collection
 from index.vectors import VectorStoreConfig, make_faiss_index
 
@@ -62,16 +62,7 @@ def main() -> None:
     parser.add_argument("--vectors", type=Path, help="real vectors (.npy or an embedding cache .npz)")
     args = parser.parse_args()
 
-    sizes = sorted(args.sizes)
-    if args.vectors:
-        data = load_vectors(args.vectors)
-        base, queries = data[:-args.queries], data[-args.queries:]
-        sizes = [n for n in sizes if n <= len(base)] or [len(base)]
-        source = f"real vectors from {args.vectors}"
-    else:
-        rng = np.random.default_rng(0)
-        base, queries = unit_rows(rng, sizes[-1]), unit_rows(rng, args.queries)
-        source = f"{base.shape[1]}-d random unit vectors"
+    base, queries, sizes, source = bench_vectors(args.sizes, args.queries, args.vectors)
 
     rows = []
     with milvus_server(args.uri) as uri:
