@@ -9,23 +9,34 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.answer import extractive, generative, guard
+from app.answer import extractive, generative, guard, metadata
 from app.answer.evidence import assess
 from app.answer.intent import classify
 from app.answer.model import Answer, Citation
 from app.settings import Settings
 from corpus.ingest import discover, ingest_files
+from corpus.numbers import asked_unit, states_figure_in
 from index.build import SERVING, build_index, current_build, read_pointer, write_pointer
 from index.embedders import Embedder, make_embedder
 from index.store import IndexStore, load_build, load_index
 from retriever.hybrid import Filters, Hit, Retriever
-from retriever.query import analyse
+from retriever.query import QueryAnalysis, analyse
 from retriever.rerank import CrossEncoderReranker
 
 log = logging.getLogger("policy_qa.service")
 
 ABSTAIN_TEXT = "未在已收录的政策文件中找到能回答该问题的内容。"
 ABSTAIN_TEXT_EN = "The indexed policy documents do not answer this question."
+
+
+def _abstention(analysis: QueryAnalysis, related: list[Hit], confidence: float, reason: str) -> Answer:
+    """The no-answer reply: says so, and lists the closest passages as related, not as an answer."""
+    lines = [ABSTAIN_TEXT_EN if analysis.english else ABSTAIN_TEXT]
+    if related:
+        lines.append("Related passages (not an answer):" if analysis.english else "以下条文可能相关，仅供参考：")
+        lines += [f"[{n}] {extractive.where(h.chunk)}" for n, h in enumerate(related, 1)]
+    return Answer("\n".join(lines), [Citation(n, h) for n, h in enumerate(related, 1)], True, confidence,
+                  notes=[reason])
 
 
 def build_from_corpus(settings: Settings, embedder: Embedder, paths: list[Path] | None = None,
@@ -110,21 +121,21 @@ class QAService:
         evidence = assess(analysis, hits, engine.store, self.settings.abstain_min_dense,
                           self.settings.abstain_min_coverage)
         if not evidence.answerable:
-            related = hits[: min(3, top_k)]
-            lines = [ABSTAIN_TEXT_EN if analysis.english else ABSTAIN_TEXT]
-            if related:
-                lines.append("Related passages (not an answer):" if analysis.english else "以下条文可能相关，仅供参考：")  # noqa: E501
-                lines += [f"[{n}] {extractive.where(h.chunk)}" for n, h in enumerate(related, 1)]
-            return Answer("\n".join(lines), [Citation(n, h) for n, h in enumerate(related, 1)], True,
-                          evidence.confidence, notes=[evidence.reason])
+            return _abstention(analysis, hits[: min(3, top_k)], evidence.confidence, evidence.reason)
         intent = classify(question)
-        text, cited = extractive.compose(analysis, intent, hits[:top_k])
+        about_document = intent.metadata and metadata.compose(question, analysis, hits[:top_k], engine.store)
+        text, cited = about_document or extractive.compose(analysis, intent, hits[:top_k])
+        # A question asking for a figure in some unit (多少亿美元, 几家) is not answered by a figure in another.
+        unit = asked_unit(question)
+        if unit and not states_figure_in(text, unit):
+            return _abstention(analysis, hits[: min(3, top_k)], evidence.confidence * 0.3,
+                               f"no passage found states a figure in {unit}")
         answer = Answer(text, [Citation(n, h) for n, h in enumerate(cited, 1)], False, evidence.confidence)
         if self.settings.llm_base_url:
-            return self._generative(question, hits[:top_k], answer)
+            return self._generative(question, hits[:top_k], answer, unit)
         return answer
 
-    def _generative(self, question: str, hits: list[Hit], fallback: Answer) -> Answer:
+    def _generative(self, question: str, hits: list[Hit], fallback: Answer, unit: str | None) -> Answer:
         try:
             text = generative.generate(question, hits, self.settings.llm_base_url, self.settings.llm_model,
                                        self.settings.llm_api_key, self.settings.llm_timeout_s)
@@ -133,8 +144,8 @@ class QAService:
             fallback.notes.append(f"llm failed: {exc}")
             return fallback
         checked = guard.check(text, {n: h.chunk.text for n, h in enumerate(hits, 1)})
-        if not checked.usable:
-            log.warning("generated answer failed the grounding guard: %s", checked.dropped)
+        if not checked.usable or (unit and not states_figure_in(checked.text, unit)):
+            log.warning("generated answer failed the grounding guard: %s", checked.dropped or f"no figure in {unit}")
             fallback.notes.append(f"guard rejected the generated answer ({len(checked.dropped)} sentence(s))")
             return fallback
         used = sorted({int(n) for n in guard.MARKER.findall(checked.text)})

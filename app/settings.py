@@ -41,9 +41,10 @@ class Settings(BaseSettings):
     rrf_k: int = 10
     top_k: int = Field(5, ge=1, le=20)
 
-    # Abstention, calibrated on evals/questions.jsonl (see evals/README.md).
+    # Abstention, calibrated on evals/questions.jsonl. Below min_dense a question is refused only when the
+    # passages also miss a quarter of its content words (cosine levels differ between corpora).
     abstain_min_dense: float = 0.86
-    abstain_min_coverage: float = 0.5
+    abstain_min_coverage: float = 0.5  # share of the question's content words the best passage must contain
 
     llm_base_url: str = ""  # OpenAI-compatible endpoint; "" = extractive answers only
     llm_model: str = "qwen2.5-7b-instruct"

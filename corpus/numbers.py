@@ -9,6 +9,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from corpus.text import normalize_for_search
+
 _MAGNITUDE = {"十": 10, "百": 100, "千": 1_000, "万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
              "八": 8, "九": 9}
@@ -66,3 +68,23 @@ def unsupported_quantities(answer: str, passages: list[str]) -> list[str]:
     """Surfaces of the answer's quantities that no passage states (empty list = fully supported)."""
     known = {q.key for passage in passages for q in quantities(passage)}
     return [q.surface for q in quantities(answer) if q.key not in known]
+
+
+# Units and measure words a question may ask its figure in ("多少亿美元", "几家"): general Chinese usage,
+# longest first so 千瓦时 is not read as 千瓦 and 个百分点 not as 个.
+_UNIT_WORDS = ("个百分点|百分点|美元|欧元|港元|元|千瓦时|千瓦|兆瓦|瓦|吨标准煤|吨|平方公里|平方米|立方米|公里|千米|米|"
+               "公顷|亩|gwh|mwh|kwh|gw|mw|kw|倍|人次|个|家|项|座|台|辆|套|所|条|批|次|户|处|人|名|件|张|篇|部|艘|架|场|届")
+_ASKED_UNIT = re.compile(rf"(?:多少|几)\s*[十百千万亿]*?\s*({_UNIT_WORDS})")  # lazy: 万千瓦 is 万 + 千瓦
+_NUMERAL = r"(?:\d|[零〇一二两三四五六七八九十百千万亿])"
+
+
+def asked_unit(question: str) -> str | None:
+    """The unit a question wants its figure in, without magnitude ("多少亿美元" -> "美元"), or None."""
+    found = _ASKED_UNIT.search(normalize_for_search(question))
+    # 个 is the general counter: "多少个工作站" is answered by "3家" as well.
+    return found.group(1) if found and found.group(1) != "个" else None
+
+
+def states_figure_in(text: str, unit: str) -> bool:
+    """Whether `text` states a number in `unit` ("50亿美元" for 美元; "300亿元" is not one)."""
+    return re.search(rf"{_NUMERAL}\s*[十百千万亿]*\s*{re.escape(unit)}", normalize_for_search(text)) is not None

@@ -27,9 +27,16 @@ class IndexStore:
     vectors: VectorIndex
     bm25: bm25s.BM25
     _by_id: dict[str, int] = field(default_factory=dict)
+    _by_doc: dict[str, list[Chunk]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        for chunk in self.chunks:
+            self._by_doc.setdefault(chunk.doc_id, []).append(chunk)
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """The document's chunks in reading order."""
+        return self._by_doc.get(doc_id, [])
 
     def chunk(self, chunk_id: str) -> Chunk:
         try:

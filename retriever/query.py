@@ -17,7 +17,8 @@ from corpus.text import normalize_for_search, normalize_width
 
 GLOSSARY = Path(__file__).with_name("glossary.yaml")
 # Question wording that carries no content and only pulls retrieval towards other questions.
-_FILLER = re.compile(r"(请问|请告诉我|我想知道|想了解一下|想了解|是多少|是什么|有哪些|有什么|是哪些|是哪个|哪些|哪个|多少|什么|怎么样|如何|吗|呢|吧|\?|？)")  # noqa: E501
+# Interrogatives (什么时候, 哪里, 几家, 谁 …) are grammar, not content: no passage contains them.
+_FILLER = re.compile(r"(请问|请告诉我|我想知道|想了解一下|想了解|是多少|是什么|有哪些|有什么|是哪些|是哪个|哪些|哪个|多少|什么时候|什么|何时|几时|哪里|哪儿|哪一年|哪年|哪天|几月几[号日]|几[年月号日天家个座项名人次批所条]|为什么|为何|怎么样|怎么|怎样|如何|谁|吗|呢|吧|\?|？)")  # noqa: E501
 _MEASURE_REF = re.compile(
     r"第\s*(?P<n>[0-9]+|[一二三四五六七八九十百]+)\s*(?:条|项|点|部分|款)"
     r"|(?:measure|item|article|point)\s*(?:no\.?\s*)?(?P<en>\d+)"

@@ -200,7 +200,7 @@ def build_chat(app: FastAPI) -> gr.Blocks:
                 gr.Dropdown(choices=docs, value=None))
 
     def measures(doc_id: str | None) -> tuple[Any, str]:
-        chunks = [c for c in service().store.chunks if c.doc_id == doc_id] if doc_id else []
+        chunks = service().store.chunks_of(doc_id) if doc_id else []
         choices = []
         for c in chunks:
             heading = c.heading_path[-1] if c.heading_path else ""

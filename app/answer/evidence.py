@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
 
 import jieba
 import jieba.posseg as posseg
+from pypinyin import lazy_pinyin
 
 from corpus.text import normalize_for_search
 from index.store import IndexStore
@@ -15,10 +17,9 @@ from index.tokenize import tokenize
 from retriever.hybrid import Hit, measure_match
 from retriever.query import QueryAnalysis, expand_english
 
-# Units a question may ask its number in; a passage that never uses the unit cannot state that number.
-_ASKED_UNIT = re.compile(r"多少\s*(万元|亿元|元|吨|万吨|家|个|名|人|项|座|台|倍|平方米|亩|GW|MW|千瓦)|(万元|亿元|吨)(?:奖励|补贴|资金)?")  # noqa: E501
 # English questions meet Chinese passages at lower cosine (measured on evals/questions.jsonl).
 _ENGLISH_DENSE_MARGIN = 0.04
+_WORDS_OVERRIDE_DENSE = 0.75  # share of the question's content words that makes low similarity no reason
 
 jieba.setLogLevel(logging.WARNING)
 # Words that every question about these documents shares; their presence in a passage proves nothing.
@@ -34,13 +35,22 @@ class Evidence:
     reason: str
 
 
+@functools.lru_cache(maxsize=8)
+def _romanised_places(chinese: str) -> frozenset[str]:
+    """Pinyin of the places named in the documents' titles and issuers ("深圳市" -> "shenzhen"), so an English
+    question about a document that has no English metadata is not taken for one about an unknown place."""
+    return frozenset("".join(lazy_pinyin(re.sub(r"(市|省|县|区|盟|旗|自治区)$", "", w.word)))
+                     for w in posseg.cut(chinese) if w.flag == "ns" and len(w.word) >= 2)
+
+
 def _unknown_english_names(analysis: QueryAnalysis, store: IndexStore) -> list[str]:
     """Capitalised words of an English question that neither the glossary nor any document's English
-    metadata knows: an unfamiliar place or body ("Ulanqab", "GDP") the corpus cannot be about."""
-    known = " ".join(f"{d.meta.title_en} {d.meta.region_en} {d.meta.issuer_en} {d.meta.summary_en}"
-                     for d in store.documents.values()).lower()
+    metadata or place names know: an unfamiliar place or body ("Ulanqab", "GDP") the corpus cannot be about."""
+    metas = [d.meta for d in store.documents.values()]
+    known = " ".join(f"{m.title_en} {m.region_en} {m.issuer_en} {m.summary_en}" for m in metas).lower()
+    places = _romanised_places(" ".join(f"{m.title} {m.issuer} {m.region}" for m in metas))
     words = re.findall(r"(?<![.?!]\s)(?<!^)\b([A-Z][A-Za-z]+)", analysis.original.split("?")[0])
-    return [w for w in words if w.lower() not in known and not expand_english(w)]
+    return [w for w in words if w.lower() not in known and w.lower() not in places and not expand_english(w)]
 
 
 def _places(analysis: QueryAnalysis) -> list[str]:
@@ -77,17 +87,15 @@ def assess(analysis: QueryAnalysis, hits: list[Hit], store: IndexStore, min_dens
     if analysis.measures and not analysis.english and not any(
             measure_match(analysis.measures, h.chunk.measure) for h in top):
         return Evidence(False, 0.1, coverage, (), "the documents have no measure with that number")
-    asked = _ASKED_UNIT.search(normalize_for_search(analysis.original))
-    unit = asked and (asked.group(1) or asked.group(2))
-    if unit and not any(normalize_for_search(unit) in h.chunk.search_text for h in hits[:2]):
-        return Evidence(False, 0.1, coverage, (), "no passage states a figure in the unit asked for")
     dense = hits[0].dense
     min_dense -= _ENGLISH_DENSE_MARGIN if analysis.english else 0.0
     confidence = round(max(0.0, min(1.0, (dense - min_dense) / (1 - min_dense))) * 0.5 + coverage * 0.5, 3)
     if missing:
         return Evidence(False, confidence * 0.3, coverage, tuple(missing),
                         f"the documents do not mention {', '.join(missing)}")
-    if dense < min_dense:
+    # Cosine levels shift between corpora (right passages of a new document scored 0.85 where the bundled
+    # corpus gives 0.88-0.93), so low similarity alone abstains only when the words do not match either.
+    if dense < min_dense and coverage < _WORDS_OVERRIDE_DENSE and not structural:
         return Evidence(False, confidence, coverage, (), f"closest passage is not similar enough ({dense:.3f})")
     if coverage < min_coverage and not structural:
         return Evidence(False, confidence, coverage, (), f"passages cover {coverage:.0%} of the question's terms")

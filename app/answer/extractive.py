@@ -69,7 +69,8 @@ def measure_name(chunk: Chunk) -> str:
     """"24.强化政策支持" when the measure has a heading, else its number path."""
     heading = chunk.heading_path[-1] if chunk.heading_path else ""
     last = chunk.measure.split(" ")[-1] if chunk.measure else ""
-    if last and heading.startswith(last) and len(heading) <= 40:
+    # A heading with clause punctuation is the measure's own sentence (an article with no title), not a name.
+    if last and heading.startswith(last) and len(heading) <= 40 and not re.search(r"[，,；;。]", heading):
         return chunk.measure[: len(chunk.measure) - len(last)] + heading
     return chunk.measure
 

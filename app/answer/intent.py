@@ -13,7 +13,7 @@ _NUMBER = re.compile(r"多少|几|幾|目标|目標|指标|指標|产值|產值|
                      r"how (?:much|many)|target|goal|output|capacity|number of|percent|share", re.I)
 _LIST = re.compile(r"哪些|哪几|包括|包含|列举|which|what are|list", re.I)
 _META = re.compile(r"文号|文號|发文|發文|印发|印發|发布|發布|哪天|日期|时间|時間|哪年|谁发|issuer|issued|document number|"  # noqa: E501
-                   r"date|when", re.I)
+                   r"(?:哪个|哪些|什么)(?:部门|单位|机关)(?:联合)?(?:发|印发|发布|制定|出台)|date|when", re.I)
 _LOOKUP = re.compile(r"讲了什么|講了什麼|内容|內容|主要讲|说了什么|what does .* say|content", re.I)
 
 

@@ -17,7 +17,7 @@ def document_out(doc: Document, store: IndexStore) -> DocumentOut:
     return DocumentOut(doc_id=m.doc_id, title=m.title, title_en=m.title_en, issuer=m.issuer,
                        doc_number=m.doc_number, issue_date=m.issue_date, published=m.published, region=m.region,
                        script=m.script, source_file=m.source_file,
-                       chunks=sum(c.doc_id == m.doc_id for c in store.chunks))
+                       chunks=len(store.chunks_of(m.doc_id)))
 
 
 @router.get("/healthz", response_model=HealthOut)
@@ -38,7 +38,7 @@ def document(doc_id: str, service: ServiceDep) -> DocumentDetail:
     measures = [MeasureOut(chunk_id=c.chunk_id, measure=c.measure, heading_path=list(c.heading_path), kind=c.kind,
                            start=c.start, end=c.end, lead_units=list(c.lead_units),
                            responsible_units=list(c.responsible_units))
-                for c in store.chunks if c.doc_id == doc_id]
+                for c in store.chunks_of(doc_id)]
     return DocumentDetail(**document_out(doc, store).model_dump(), text=doc.text, measures=measures)
 
 
