@@ -29,6 +29,10 @@ def _evidence(body):
     ("赤峰高新区东山产业园2027年工业产值要达到多少?", "chifeng-2023-hitech-zone:s2.p1.intro", "1010亿元"),
     ("What is Baotou's 2024 target for rare earth industry output value?",
      "baotou-2024-emerging-industries:u1.intro", "1000亿元"),
+    # "由谁兼任" asks about a measure, not who issued the document: the annex, not a preamble.
+    ("推进组办公室设在哪里,主任由谁兼任?", "chifeng-2023-hitech-zone:annex1", "张启"),
+    ("包头高新区高质量发展实施意见的文号是什么?", "baotou-2022-hitech-zones:preamble", "包府发〔2022〕50号"),
+    ("促进高新技术产业开发区高质量发展的实施意见落款日期是哪天?", "baotou-2022-hitech-zones:closing", "2022年8月26日"),
 ])
 def test_named_questions_cite_the_right_measure_and_number(client, question, chunk_id, fact):
     body = _ask(client, question)
