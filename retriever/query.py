@@ -29,7 +29,7 @@ _MEASURE_REF = re.compile(
     re.IGNORECASE,
 )
 # Who issued a document and when; "由谁兼任" and "哪个部门牵头" ask about a measure, not about the document.
-_METADATA = re.compile(r"文号|印发|发布|发文|落款|哪天|几月几[号日]|什么时候|签发|"
+_METADATA = re.compile(r"文号|印发|发布|发文|落款|哪天|几月几[号日]|什么时候(?!施行|实施|生效|执行|起施行)|签发|"
                        r"(?:由谁|哪个(?:部门|单位|机关)|哪些(?:部门|单位|机关))(?:联合)?(?:印发|发布|发文|签发|制定|出台|发的)|"
                        r"document number|issued|issuer|published|when was", re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")

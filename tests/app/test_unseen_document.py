@@ -28,6 +28,7 @@ DOC = """深圳市人民政府办公厅关于印发深圳市加快培育发展�
 第六条 引进海外投资。未来产业领域实际利用外资累计达到50亿美元。（责任单位：市商务局）
 第三章 保障措施
 第七条 加强组织领导。成立市未来产业发展领导小组，领导小组办公室设在市发展改革委。
+第八条 本措施自2025年4月1日起施行，有效期3年。
 """
 
 
@@ -47,6 +48,7 @@ def service(tmp_path_factory: pytest.TempPathFactory, embedder) -> QAService:
     ("第四条的责任单位有哪些?", ["市发展改革委", "市交通运输局"], "第四条"),
     ("领导小组办公室设在哪里?", ["市发展改革委"], "第七条"),
     ("How many hydrogen refuelling stations will Shenzhen build by 2027?", ["30座"], "第四条"),
+    ("本措施什么时候施行?", ["2025年4月1日"], "第八条"),  # when it takes effect is an article, not the issue date
 ])
 def test_measures_of_an_unseen_document_are_answered(service, question, facts, measure):
     answer = service.ask(question)
