@@ -252,7 +252,8 @@ class _TreeBuilder:
         self._note_units(top, segment)
 
     def _note_units(self, node: _Node, segment: str) -> None:
-        if parse_units(segment) and segment.rstrip().endswith((")", "）")):
+        units = parse_units(segment)
+        if units and units.end >= len(segment.rstrip()):  # the assignment ends the measure
             node.closed = True
 
     def finish(self) -> _Node:

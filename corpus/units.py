@@ -1,5 +1,6 @@
 """Parse the lead and responsible units that Chinese policy measures end with, e.g.
-"(牵头单位:市工信局;责任单位:市发改委、科技局,昆区、九原区)" or "(责任单位:市科技局、财政局)"."""
+"(牵头单位:市工信局;责任单位:市发改委、科技局,昆区、九原区)", "(责任单位:市科技局、财政局)", or a line of
+their own: "牵头单位：市经信局；配合单位：市发改委。"."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 _LEAD = r"(?:牵头|牽頭|主责|主責)(?:单位|單位|部门|部門)"
 _RESP = r"(?:责任|責任|配合|参与|參與|协同|協同)(?:单位|單位|部门|部門)"
 _LABEL = re.compile(rf"({_LEAD}|{_RESP})\s*[:：]")
+LEAD_LABEL, RESPONSIBLE_LABEL = re.compile(_LEAD), re.compile(_RESP)
+_LINE_START = re.compile(rf"(?:^|(?<=[\n。]))[ \t]*(?=(?:{_LEAD}|{_RESP})\s*[:：])")
 _OPEN, _CLOSE = "(（", ")）"
 _SEPARATORS = "、,，;；"
 
@@ -55,23 +58,37 @@ def _balanced_groups(text: str) -> list[tuple[int, int]]:
     return groups
 
 
+def _assignments(inner: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(lead, responsible) from "牵头单位:…;责任单位:…", or None when it does not start with a label."""
+    labels = list(_LABEL.finditer(inner))
+    if not labels or labels[0].start() > 2:
+        return None
+    lead: tuple[str, ...] = ()
+    resp: tuple[str, ...] = ()
+    for i, label in enumerate(labels):
+        stop = labels[i + 1].start() if i + 1 < len(labels) else len(inner)
+        units = _split_units(inner[label.end() : stop].rstrip(";；,，。 "))
+        if re.match(_LEAD, label.group(1)):
+            lead += units
+        else:
+            resp += units
+    return lead, resp
+
+
 def parse_units(text: str) -> Units | None:
-    """The last parenthesised unit assignment in `text`, or None when the measure names no units."""
+    """The last unit assignment in `text`: a parenthesised group at the end of a measure, or else a line
+    of its own ("牵头单位：市经信局；配合单位：市发改委。"); None when the measure names no units."""
     for start, end in reversed(_balanced_groups(text)):
-        inner = text[start + 1 : end - 1]
-        labels = list(_LABEL.finditer(inner))
-        if not labels or labels[0].start() > 2:
-            continue
-        lead: tuple[str, ...] = ()
-        resp: tuple[str, ...] = ()
-        for i, label in enumerate(labels):
-            stop = labels[i + 1].start() if i + 1 < len(labels) else len(inner)
-            units = _split_units(inner[label.end() : stop].rstrip(";；,， "))
-            if re.match(_LEAD, label.group(1)):
-                lead += units
-            else:
-                resp += units
-        return Units(lead=lead, responsible=resp, start=start, end=end)
+        found = _assignments(text[start + 1 : end - 1])
+        if found:
+            return Units(lead=found[0], responsible=found[1], start=start, end=end)
+    lines = list(_LINE_START.finditer(text))
+    if lines:
+        start = lines[-1].end()
+        end = len(text.rstrip())
+        found = _assignments(text[start:end])
+        if found:
+            return Units(lead=found[0], responsible=found[1], start=start, end=end)
     return None
 
 

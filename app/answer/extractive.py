@@ -10,13 +10,15 @@ from app.answer.intent import Intent
 from corpus.grounding import bigrams
 from corpus.model import INTRO, LEAD, PREAMBLE, Chunk
 from corpus.numbers import quantities
+from corpus.units import LEAD_LABEL, RESPONSIBLE_LABEL
 from retriever.hybrid import Hit
 from retriever.query import QueryAnalysis
 
 _SENTENCE = re.compile(r"[^。；;!?！？\n]+[。；;!?！？]?")
 _TARGET_VERB = re.compile(r"达到|達到|突破|增长|增長|超过|超過|以上|左右|不低于|不低於|提升到|形成|建成|新增|培育")
 _DATE_OR_NUMBER = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|〔\d{4}〕\d+号|\[\d{4}\]\d+号")
-_UNITS_GROUP = re.compile(r"[(（](?:牵头|牽頭|责任|責任|主责|配合)")
+# A unit assignment, in parentheses or on a line of its own ("牵头单位：…").
+_UNITS_GROUP = re.compile(r"[(（]?(?:牵头|牽頭|责任|責任|主责|配合)(?:单位|單位|部门|部門|[:：(（])")
 _SECTION_NAMES = {INTRO: "引言", PREAMBLE: "前言", LEAD: "导语"}
 MAX_SENTENCES = 3
 
@@ -85,11 +87,14 @@ def where(chunk: Chunk) -> str:
 
 
 def _units_sentence(chunk: Chunk, intent: Intent) -> str | None:
+    """The unit lists under the passage's own labels (配合单位 stays 配合单位)."""
     parts = []
-    if chunk.lead_units and (intent.lead_unit or not intent.responsible_unit):
-        parts.append("牵头单位：" + "、".join(chunk.lead_units))
-    if chunk.responsible_units and (intent.responsible_unit or not chunk.lead_units):
-        parts.append("责任单位：" + "、".join(chunk.responsible_units))
+    for units, wanted, pattern, default in (
+            (chunk.lead_units, intent.lead_unit or not intent.responsible_unit, LEAD_LABEL, "牵头单位"),
+            (chunk.responsible_units, intent.responsible_unit or not chunk.lead_units, RESPONSIBLE_LABEL, "责任单位")):
+        if units and wanted:
+            label = pattern.search(chunk.text)
+            parts.append(f"{label.group(0) if label else default}：" + "、".join(units))
     return "；".join(parts) if parts else None
 
 

@@ -170,6 +170,18 @@ def test_article_and_chapter_numbering():
     assert [c.measure for c in chunks if c.kind == MEASURE] == ["第一章 第一条", "第一章 第二条", "第二章 第三条"]
 
 
+def test_units_on_a_line_of_their_own_with_full_width_numbering():
+    text = ("二、重点任务\n（一）壮大人工智能产业。\n1．建设算力基础设施。新增智能算力规模5000P以上。\n"
+            "牵头单位：市经信局；配合单位：市发改委、市数据资源局。\n2．培育人工智能企业。人工智能核心企业达到500家。\n"
+            "牵头单位：市科技局。\n（二）牵头推进集成电路产业。设计业营收年均增长20%。")
+    chunks = {c.measure: c for c in chunk_document(_meta(), text).chunks if c.kind == MEASURE}
+    assert set(chunks) == {"二、(一) 1.", "二、(一) 2.", "二、(二)"}
+    first = chunks["二、(一) 1."]
+    assert first.lead_units == ("市经信局",) and first.responsible_units == ("市发改委", "市数据资源局")
+    assert chunks["二、(一) 2."].lead_units == ("市科技局",)
+    assert chunks["二、(二)"].lead_units == ()  # 牵头推进 is a verb, not a label
+
+
 def test_document_without_numbering_is_still_chunked_with_warning():
     result = chunk_document(_meta(), "这是一段没有编号的通知正文。请各单位认真落实。")
     assert result.chunks and result.chunks[0].kind == PREAMBLE
