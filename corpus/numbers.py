@@ -9,6 +9,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import jieba
+
 from corpus.text import normalize_for_search
 
 _MAGNITUDE = {"十": 10, "百": 100, "千": 1_000, "万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
@@ -74,15 +76,26 @@ def unsupported_quantities(answer: str, passages: list[str]) -> list[str]:
 # longest first so 千瓦时 is not read as 千瓦 and 个百分点 not as 个.
 _UNIT_WORDS = ("个百分点|百分点|美元|欧元|港元|元|千瓦时|千瓦|兆瓦|瓦|吨标准煤|吨|平方公里|平方米|立方米|公里|千米|米|"
                "公顷|亩|gwh|mwh|kwh|gw|mw|kw|倍|人次|个|家|项|座|台|辆|套|所|条|批|次|户|处|人|名|件|张|篇|部|艘|架|场|届")
-_ASKED_UNIT = re.compile(rf"(?:多少|几)\s*[十百千万亿]*?\s*({_UNIT_WORDS})")  # lazy: 万千瓦 is 万 + 千瓦
+_UNIT_TOKEN = re.compile(rf"[十百千万亿]*?({_UNIT_WORDS})")  # lazy: 万千瓦 is 万 + 千瓦
 _NUMERAL = r"(?:\d|[零〇一二两三四五六七八九十百千万亿])"
 
 
 def asked_unit(question: str) -> str | None:
-    """The unit a question wants its figure in, without magnitude ("多少亿美元" -> "美元"), or None."""
-    found = _ASKED_UNIT.search(normalize_for_search(question))
-    # 个 is the general counter: "多少个工作站" is answered by "3家" as well.
-    return found.group(1) if found and found.group(1) != "个" else None
+    """The unit a question wants its figure in, without magnitude ("多少亿美元" -> "美元"), or None.
+    The words after 多少/几 must be the unit itself: "多少人才" asks about talent, not in 人."""
+    words = [w for w in jieba.cut(normalize_for_search(question)) if w.strip()] + ["", ""]
+    for i, word in enumerate(words[:-2]):
+        if word in ("多少", "几"):
+            after = [words[i + 1] + words[i + 2], words[i + 1]]  # "个" + "百分点" is one unit
+        elif word.startswith("几"):
+            after = [word[1:] + words[i + 1], word[1:]]
+        else:
+            continue
+        unit = next((m.group(1) for a in after if (m := _UNIT_TOKEN.fullmatch(a))), None)
+        # 个 is the general counter: "多少个工作站" is answered by "3家" as well.
+        if unit and unit != "个":
+            return unit
+    return None
 
 
 def states_figure_in(text: str, unit: str) -> bool:

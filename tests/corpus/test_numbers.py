@@ -16,6 +16,9 @@ from corpus.numbers import asked_unit, states_figure_in
     ("提高多少个百分点?", "个百分点"),
     ("新建多少个工作站?", None),  # 个 is the general counter: "3家" answers it too
     ("研发投入强度要达到多少?", None),
+    ("每年引进多少人才?", None),  # 人才 is what is counted, not the unit 人
+    ("要建成多少家企业技术中心?", "家"),
+    ("引进几条12英寸晶圆生产线?", "条"),
 ])
 def test_asked_unit(question, unit):
     assert asked_unit(question) == unit
