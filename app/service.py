@@ -120,16 +120,21 @@ class QAService:
         hits = engine.retriever.search(question, max(top_k, 5), filters)
         evidence = assess(analysis, hits, engine.store, self.settings.abstain_min_dense,
                           self.settings.abstain_min_coverage)
-        if not evidence.answerable:
-            return _abstention(analysis, hits[: min(3, top_k)], evidence.confidence, evidence.reason)
         intent = classify(question)
-        about_document = intent.metadata and metadata.compose(question, analysis, hits[:top_k], engine.store)
+        # "这份文件的文号是什么" shares no content word with any passage; when everything retrieved is one
+        # document (a one-document corpus, or a filter) and the question names nothing it lacks, its
+        # record answers.
+        one_document = len({h.chunk.doc_id for h in hits}) == 1 and not evidence.missing
+        about_document = (intent.metadata and (evidence.answerable or one_document)
+                          and metadata.compose(question, analysis, hits[:top_k], engine.store))
+        if not evidence.answerable and not about_document:
+            return _abstention(analysis, hits[: min(3, top_k)], evidence.confidence, evidence.reason)
         text, cited = about_document or extractive.compose(analysis, intent, hits[:top_k])
         # A question asking for a figure in some unit (多少亿美元, 几家) is not answered by a figure in another.
         unit = asked_unit(question)
         if unit and not states_figure_in(text, unit):
             return _abstention(analysis, hits[: min(3, top_k)], evidence.confidence * 0.3,
-                               f"no passage found states a figure in {unit}")
+                               f"the passages answering this state no figure in {unit}")
         answer = Answer(text, [Citation(n, h) for n, h in enumerate(cited, 1)], False, evidence.confidence)
         if self.settings.llm_base_url:
             return self._generative(question, hits[:top_k], answer, unit)

@@ -16,9 +16,14 @@ CORPUS_DIR = Path(__file__).resolve().parent
 DEFAULT_CATALOG = CORPUS_DIR / "catalog.yaml"
 DEFAULT_DOCUMENTS = CORPUS_DIR / "documents"
 
-_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}[〔\[［【(（]\d{4}[〕\]］】)）﹞]\s*\d{1,4}\s*号")
+# 包府发〔2022〕50号, and the Taiwan form 府授經能字第1130123456號.
+_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}[〔\[［【(（]\d{4}[〕\]］】)）﹞]\s*\d{1,4}\s*[号號]"
+                         r"|(?:(?![年月日〇○零一二三四五六七八九十])[\u4e00-\u9fff]){1,6}字第\s*\d{1,12}\s*[号號]")
 _CN_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_ISSUER = re.compile(r"^(?:中共)?[\u4e00-\u9fff]{2,12}(?:人民政府|委员会|办公室|办公厅|局|委|厅)(?:\s+[\u4e00-\u9fff]{2,16})*$")  # noqa: E501
+_ISSUER = re.compile(r"^(?:中共)?[\u4e00-\u9fff]{2,12}(?:政府|委员会|办公室|办公厅|局|委|厅)(?:\s+[\u4e00-\u9fff]{2,16})*$")  # noqa: E501
+# A date on a line of its own, as a signature or under the title: the issue date, unlike dates in the text
+# ("有效期至2027年12月31日").
+_DATE_LINE = re.compile(r"^\s*[(（]?\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*[)）]?\s*$", re.M)
 
 
 def _iso(value: object) -> str | None:
@@ -66,7 +71,8 @@ def infer_meta(source_file: str, cleaned: str) -> DocumentMeta:
         title = next((line for line in lines if len(line) <= 60), Path(source_file).stem)
     head = "\n".join(lines)
     number = _DOC_NUMBER.search(head)
-    date = _CN_DATE.search(cleaned)
+    own_line = list(_DATE_LINE.finditer(cleaned))
+    date = own_line[-1] if own_line else _CN_DATE.search(cleaned)
     issuer = next((line for line, s in zip(lines, simplified, strict=True) if _ISSUER.match(s)), "")
     script = "traditional" if sum(a != b for a, b in zip(head, to_simplified(head), strict=True)) > 10 else "simplified"
     iso = None

@@ -17,15 +17,15 @@ from corpus.model import ANNEX, CLOSING, INTRO, LEAD, MEASURE, PREAMBLE, Chunk, 
 from corpus.text import normalize_for_search
 from corpus.units import parse_units
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 
 _CN_DIGITS = "零〇一二三四五六七八九十百"
 _CN = f"[{_CN_DIGITS}]+"
 # (family, regex for a marker at the start of a segment). Order matters only where two could match.
 _MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("chapter", re.compile(rf"第({_CN}|\d+)章\s*")),
-    ("part", re.compile(rf"第({_CN}|\d+)节\s*")),
-    ("article", re.compile(rf"第({_CN}|\d+)条\s*")),
+    ("part", re.compile(rf"第({_CN}|\d+)[节節]\s*")),
+    ("article", re.compile(rf"第({_CN}|\d+)[条條]\s*")),  # Traditional 條 too: chunking reads the original text
     ("cn", re.compile(rf"({_CN})[、.．]\s*")),
     ("cn_paren", re.compile(rf"[(（]({_CN})[)）]\s*")),
     ("num", re.compile(r"(\d{1,3})[.．、](?![\d.．])\s*")),

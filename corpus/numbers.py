@@ -74,8 +74,9 @@ def unsupported_quantities(answer: str, passages: list[str]) -> list[str]:
 
 # Units and measure words a question may ask its figure in ("多少亿美元", "几家"): general Chinese usage,
 # longest first so 千瓦时 is not read as 千瓦 and 个百分点 not as 个.
-_UNIT_WORDS = ("个百分点|百分点|美元|欧元|港元|元|千瓦时|千瓦|兆瓦|瓦|吨标准煤|吨|平方公里|平方米|立方米|公里|千米|米|"
-               "公顷|亩|gwh|mwh|kwh|gw|mw|kw|倍|人次|个|家|项|座|台|辆|套|所|条|批|次|户|处|人|名|件|张|篇|部|艘|架|场|届")
+_UNIT_WORDS = ("个百分点|百分点|美元|欧元|港元|港币|新台币|台币|日元|元|千瓦时|千瓦|兆瓦|瓩|瓦|吨标准煤|吨|"
+               "平方公里|平方米|立方米|公里|千米|米|公顷|亩|gwh|mwh|kwh|gw|mw|kw|倍|人次|个|家|项|座|台|辆|套|所|条|"
+               "批|次|户|处|人|名|件|张|篇|部|艘|架|场|届")
 _UNIT_TOKEN = re.compile(rf"[十百千万亿]*?({_UNIT_WORDS})")  # lazy: 万千瓦 is 万 + 千瓦
 _NUMERAL = r"(?:\d|[零〇一二两三四五六七八九十百千万亿])"
 

@@ -14,6 +14,12 @@ _LABEL = re.compile(rf"({_LEAD}|{_RESP})\s*[:：]")
 LEAD_LABEL, RESPONSIBLE_LABEL = re.compile(_LEAD), re.compile(_RESP)
 _LINE_START = re.compile(rf"(?:^|(?<=[\n。]))[ \t]*(?=(?:{_LEAD}|{_RESP})\s*[:：])")
 _OPEN, _CLOSE = "(（", ")）"
+# An organisation as unit notes name them: ends in an office word, or "各…" (各设区市人民政府, 各旗县区).
+_ORG = (r"(?:各[\u4e00-\u9fff]{1,12}?|[\u4e00-\u9fff()（）]{1,30}?"
+        r"(?:局|厅|廳|委|办|辦|院|府|会|會|部|中心|公司|集团|集團|组|組|处|處|室|署|行|所|馆|館|站|队|隊|社|联|聯))")
+_VERB_CLAUSE = re.compile(
+    rf"^(?P<units>{_ORG}(?:[、]{_ORG})*)(?:按职责分工|按職責分工|按照职责分工|按照職責分工|分别|分別|共同)?"
+    r"(?P<verb>牵头|牽頭|负责|負責|配合|参与|參與|协同|協同|落实|落實)(?:落实|落實|实施|實施)?$")
 _SEPARATORS = "、,，;；"
 
 
@@ -58,11 +64,29 @@ def _balanced_groups(text: str) -> list[tuple[int, int]]:
     return groups
 
 
+def _verb_assignments(inner: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(lead, responsible) from the verb form "省科技厅牵头，省财政厅配合" / "省发展改革委、省科技厅按职责分工
+    负责", or None unless every clause names organisations and a role."""
+    lead: tuple[str, ...] = ()
+    resp: tuple[str, ...] = ()
+    for clause in filter(None, (c.strip() for c in re.split(r"[，,；;]", inner))):
+        m = _VERB_CLAUSE.match(clause)
+        if not m:
+            return None
+        units = _split_units(m.group("units"))
+        if m.group("verb") in ("牵头", "牽頭"):
+            lead += units
+        else:
+            resp += units
+    return (lead, resp) if lead or resp else None
+
+
 def _assignments(inner: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """(lead, responsible) from "牵头单位:…;责任单位:…", or None when it does not start with a label."""
+    """(lead, responsible) from "牵头单位:…;责任单位:…" or the verb form, or None when `inner` is
+    something else (a note, an abbreviation)."""
     labels = list(_LABEL.finditer(inner))
     if not labels or labels[0].start() > 2:
-        return None
+        return _verb_assignments(inner)
     lead: tuple[str, ...] = ()
     resp: tuple[str, ...] = ()
     for i, label in enumerate(labels):

@@ -17,10 +17,10 @@ from corpus.text import normalize_for_search, normalize_width
 
 GLOSSARY = Path(__file__).with_name("glossary.yaml")
 # Question wording that carries no content and only pulls retrieval towards other questions.
-# Interrogatives (什么时候, 哪里, 几家, 谁 …) are grammar, not content: no passage contains them.
-_FILLER = re.compile(r"(请问|请告诉我|我想知道|想了解一下|想了解|是多少|是什么|有哪些|有什么|是哪些|是哪个|哪些|哪个|多少|什么时候|什么|何时|几时|哪里|哪儿|哪一年|哪年|哪天|几月几[号日]|几[年月号日天家个座项名人次批所条]|为什么|为何|怎么样|怎么|怎样|如何|谁|吗|呢|吧|\?|？)")  # noqa: E501
+# Interrogatives and demonstratives (什么时候, 哪里, 几家, 谁, 这份 …) are grammar, not content.
+_FILLER = re.compile(r"(请问|请告诉我|我想知道|想了解一下|想了解|是多少|是什么|有哪些|有什么|是哪些|是哪个|哪些|哪个|多少|什么时候|什么|何时|几时|哪里|哪儿|哪一年|哪年|哪天|几月几[号日]|几[年月号日天家个座项名人次批所条]|为什么|为何|怎么样|怎么|怎样|如何|谁|这些|这份|这个|这项|这条|那条|那个|吗|呢|吧|\?|？)")  # noqa: E501
 _MEASURE_REF = re.compile(
-    r"第\s*(?P<n>[0-9]+|[一二三四五六七八九十百]+)\s*(?:条|项|点|部分|款)"
+    r"第\s*(?P<n>[0-9]+|[一二三四五六七八九十百]+)\s*(?:条|條|项|項|点|點|部分|款)"
     r"|(?:measure|item|article|point)\s*(?:no\.?\s*)?(?P<en>\d+)"
     r"|[(（](?P<paren>[一二三四五六七八九十]+|\d+)[)）]"
     r"|(?<![\d.])(?P<dot>\d{1,2})[.、](?![\d])"
@@ -29,7 +29,7 @@ _MEASURE_REF = re.compile(
     re.IGNORECASE,
 )
 # Who issued a document and when; "由谁兼任" and "哪个部门牵头" ask about a measure, not about the document.
-_METADATA = re.compile(r"文号|印发|发布|发文|落款|哪天|几月几[号日]|什么时候(?!施行|实施|生效|执行|起施行)|签发|"
+_METADATA = re.compile(r"文号|印发|发布|发文|落款|哪天|几月几[号日]|什么时候(?!.{0,4}(?:施行|实施|生效|执行))|签发|"
                        r"(?:由谁|哪个(?:部门|单位|机关)|哪些(?:部门|单位|机关))(?:联合)?(?:印发|发布|发文|签发|制定|出台|发的)|"
                        r"document number|issued|issuer|published|when was", re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")

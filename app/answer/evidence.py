@@ -39,8 +39,10 @@ class Evidence:
 def _romanised_places(chinese: str) -> frozenset[str]:
     """Pinyin of the places named in the documents' titles and issuers ("深圳市" -> "shenzhen"), so an English
     question about a document that has no English metadata is not taken for one about an unknown place."""
+    # "江苏省人民政府" is one organisation word to jieba; without the office word it is the place 江苏省.
+    text = re.sub(r"人民政府|政府|办公厅|办公室|委员会|管委会", " ", normalize_for_search(chinese))
     return frozenset("".join(lazy_pinyin(re.sub(r"(市|省|县|区|盟|旗|自治区)$", "", w.word)))
-                     for w in posseg.cut(chinese) if w.flag == "ns" and len(w.word) >= 2)
+                     for w in posseg.cut(text) if w.flag == "ns" and len(w.word) >= 2)
 
 
 def _unknown_english_names(analysis: QueryAnalysis, store: IndexStore) -> list[str]:
@@ -51,6 +53,12 @@ def _unknown_english_names(analysis: QueryAnalysis, store: IndexStore) -> list[s
     places = _romanised_places(" ".join(f"{m.title} {m.issuer} {m.region}" for m in metas))
     words = re.findall(r"(?<![.?!]\s)(?<!^)\b([A-Z][A-Za-z]+)", analysis.original.split("?")[0])
     return [w for w in words if w.lower() not in known and w.lower() not in places and not expand_english(w)]
+
+
+def _year_forms(year: int) -> list[str]:
+    """2026 as documents write it: digits, or Chinese digits with any of the zeros 〇 ○ 零 (二〇二六)."""
+    digits = "".join("〇一二三四五六七八九"[int(d)] for d in str(year))
+    return [str(year), digits, digits.replace("〇", "○"), digits.replace("〇", "零")]
 
 
 def _places(analysis: QueryAnalysis) -> list[str]:
@@ -76,7 +84,8 @@ def assess(analysis: QueryAnalysis, hits: list[Hit], store: IndexStore, min_dens
     for year in analysis.years:
         # The year must be stated, or be the document's own year: a year merely inside a plan's period
         # (2025 in a 2023-2027 plan) does not make the plan's 2027 target an answer about 2025.
-        if str(year) not in evidence_text and not any(m.year == year for m in docs.values()):
+        stated = any(form in evidence_text for form in _year_forms(year))
+        if not stated and not any(m.year == year for m in docs.values()):
             missing.append(f"{year}年")
     # An English question is judged by its Chinese expansion: its English words are never in the passages.
     asked = analysis.expansion if analysis.english else analysis.text

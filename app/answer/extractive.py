@@ -71,8 +71,10 @@ def measure_name(chunk: Chunk) -> str:
     """"24.强化政策支持" when the measure has a heading, else its number path."""
     heading = chunk.heading_path[-1] if chunk.heading_path else ""
     last = chunk.measure.split(" ")[-1] if chunk.measure else ""
-    # A heading with clause punctuation is the measure's own sentence (an article with no title), not a name.
-    if last and heading.startswith(last) and len(heading) <= 40 and not re.search(r"[，,；;。]", heading):
+    name = heading[len(last):]
+    # A title is short, without clauses or figures; anything else is an untitled article's own sentence.
+    if last and heading.startswith(last) and len(name) <= 20 and not re.search(r"[，,；;。(（]", name) \
+            and not quantities(name):
         return chunk.measure[: len(chunk.measure) - len(last)] + heading
     return chunk.measure
 
@@ -103,7 +105,10 @@ def select_quotes(analysis: QueryAnalysis, intent: Intent, hits: list[Hit], max_
     (a second document in a comparison question, the next measure in a list)."""
     terms = bigrams(analysis.expansion if analysis.english else analysis.text)
     whole = bool(analysis.measures) or intent.lookup
-    quotes = [_quote(hits[0], terms, intent, whole)]
+    first = _quote(hits[0], terms, intent, whole)
+    if not first.sentences:  # the top passage is quoted from its start rather than as an empty "：。"
+        first = Quote(hits[0], sentences(hits[0].chunk.text)[:MAX_SENTENCES], first.score)
+    quotes = [first]
     top_docs = {hits[0].chunk.doc_id}
     for hit in hits[1:]:
         if len(quotes) >= max_citations:

@@ -49,6 +49,7 @@ def service(tmp_path_factory: pytest.TempPathFactory, embedder) -> QAService:
     ("领导小组办公室设在哪里?", ["市发展改革委"], "第七条"),
     ("How many hydrogen refuelling stations will Shenzhen build by 2027?", ["30座"], "第四条"),
     ("本措施什么时候施行?", ["2025年4月1日"], "第八条"),  # when it takes effect is an article, not the issue date
+    ("这些措施什么时候施行?", ["2025年4月1日"], "第八条"),  # 这些 is grammar, not a missing word
 ])
 def test_measures_of_an_unseen_document_are_answered(service, question, facts, measure):
     answer = service.ask(question)
@@ -79,3 +80,42 @@ def test_questions_the_document_does_not_answer_are_refused(service, question):
     answer = service.ask(question)
     assert answer.abstained, answer.answer
     assert "300亿元" not in answer.answer and "1500亿元" not in answer.answer
+
+
+TRADITIONAL_DOC = """臺中市建築物設置太陽光電發電設備補助辦法
+中華民國一百十三年五月二十日府授經能字第1130123456號令訂定
+臺中市政府
+第一條 臺中市政府為推動太陽光電發電設備之設置，特訂定本辦法。
+第二條 本辦法之主管機關為本府經濟發展局。
+第三條 住宅類建築物每瓩補助新臺幣一萬元，每案最高補助新臺幣十五萬元。
+第四條 本辦法每年度補助總經費以新臺幣三億元為上限。
+第五條 本市推動目標為至二○二六年底累計設置容量達三十萬瓩。
+2024年5月20日
+"""
+
+
+@pytest.fixture(scope="module")
+def traditional(tmp_path_factory: pytest.TempPathFactory, embedder) -> QAService:
+    root = tmp_path_factory.mktemp("traditional")
+    (root / "corpus").mkdir()
+    (root / "corpus" / "taichung-solar.txt").write_text(TRADITIONAL_DOC, encoding="utf-8")
+    return QAService(Settings(data_dir=root / "data", corpus_dir=root / "corpus"), embedder)
+
+
+@pytest.mark.parametrize(("question", "facts", "measure"), [
+    ("第二條講了什麼？", ["經濟發展局"], "第二条"),  # 第X條 articles are measures, found by 第二條 and 第二条
+    ("第四条讲了什么？", ["三億元"], "第四条"),
+    ("到2026年底累計設置容量目標是多少？", ["三十萬瓩"], "第五条"),  # the text writes the year 二○二六
+    ("本辦法的文號是什麼？", ["府授經能字第1130123456號"], None),  # one document: its record answers
+])
+def test_a_traditional_script_regulation(traditional, question, facts, measure):
+    answer = traditional.ask(question)
+    assert not answer.abstained, (question, answer.notes)
+    assert all(f in answer.answer for f in facts), answer.answer
+    if measure:
+        assert answer.citations[0].hit.chunk.measure == measure
+
+
+def test_a_figure_asked_in_another_currency_is_refused(traditional):
+    answer = traditional.ask("每年度補助總經費上限是多少港幣？")
+    assert answer.abstained and "三億元" not in answer.answer
