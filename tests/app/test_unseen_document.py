@@ -32,12 +32,17 @@ DOC = """深圳市人民政府办公厅关于印发深圳市加快培育发展�
 """
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory, embedder) -> QAService:
+def _service_over(tmp_path_factory: pytest.TempPathFactory, embedder, filename: str, text: str) -> QAService:
+    """A service whose corpus is this one document, with no catalogue entry."""
     root = tmp_path_factory.mktemp("unseen")
     (root / "corpus").mkdir()
-    (root / "corpus" / "sz-future.txt").write_text(DOC, encoding="utf-8")
+    (root / "corpus" / filename).write_text(text, encoding="utf-8")
     return QAService(Settings(data_dir=root / "data", corpus_dir=root / "corpus"), embedder)
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory, embedder) -> QAService:
+    return _service_over(tmp_path_factory, embedder, "sz-future.txt", DOC)
 
 
 @pytest.mark.parametrize(("question", "facts", "measure"), [
@@ -96,10 +101,7 @@ TRADITIONAL_DOC = """臺中市建築物設置太陽光電發電設備補助辦�
 
 @pytest.fixture(scope="module")
 def traditional(tmp_path_factory: pytest.TempPathFactory, embedder) -> QAService:
-    root = tmp_path_factory.mktemp("traditional")
-    (root / "corpus").mkdir()
-    (root / "corpus" / "taichung-solar.txt").write_text(TRADITIONAL_DOC, encoding="utf-8")
-    return QAService(Settings(data_dir=root / "data", corpus_dir=root / "corpus"), embedder)
+    return _service_over(tmp_path_factory, embedder, "taichung-solar.txt", TRADITIONAL_DOC)
 
 
 @pytest.mark.parametrize(("question", "facts", "measure"), [
