@@ -130,19 +130,20 @@ def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[in
     from app.service import build_from_corpus
     from index.build import current_build
     from index.embedders import make_embedder
-    from index.store import load_index
+    from index.store import check_build
 
     # One request already keeps every core busy (the embedder runs in C, off the GIL), so split the cores
     # between workers instead of letting each spin up OpenMP threads for all of them (evals/bench/load.py).
     # Count the cores this process may run on (a container's cpuset, taskset), not the machine's.
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, len(os.sched_getaffinity(0)) // workers)))
     settings = Settings()
-    embedder = make_embedder(settings.embedder)
-    if current_build(settings.index_dir) is None:  # once, before workers start, so they don't race to build
+    build = current_build(settings.index_dir)
+    if build is None:  # once, before workers start, so they don't race to build
         typer.echo(f"no index in {settings.index_dir}: building it from {settings.corpus_dir}", err=True)
-        build_from_corpus(settings, embedder)
-    # An index the workers cannot load is reported here in one line, not as a traceback from each worker.
-    load_index(settings.index_dir, embedder, settings.vector_store_config())
+        build = build_from_corpus(settings, make_embedder(settings.embedder))
+    # A damaged or outdated index is reported here in one line, not as a traceback from each worker; this
+    # process does not load the model itself (it would hold it for the server's lifetime).
+    check_build(build)
     uvicorn.run("app.main:create_app", factory=True, host=host or settings.host, port=port or settings.port,
                 workers=workers, log_level="warning")
 

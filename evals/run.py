@@ -99,6 +99,7 @@ def build_baseline(corpus_dir: Path, embedder: Any, cache_dir: Path | None = Non
     import faiss
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+    from index.build import embed_texts
     from index.cache import EmbeddingCache, content_key
 
     splitter = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)
@@ -109,19 +110,10 @@ def build_baseline(corpus_dir: Path, embedder: Any, cache_dir: Path | None = Non
             sources.append(f.stem)
     if not texts:
         raise ValueError(f"no corpus files in {corpus_dir}")
-    cache = EmbeddingCache(cache_dir, embedder.model_id) if cache_dir else None
-    keys = [content_key(t) for t in texts]
-    missing = [i for i, k in enumerate(keys) if cache is None or cache.get(k) is None]
-    fresh = embedder.embed_passages([texts[i] for i in missing]) if missing else []
-    if cache is None:
-        vectors = np.asarray(fresh, dtype=np.float32)
-    else:
-        for i, vector in zip(missing, fresh, strict=True):
-            cache.put(keys[i], np.asarray(vector, dtype=np.float32))
-        if missing:
-            cache.save(keep=set(keys))
-        vectors = np.stack([cache.get(k) for k in keys])
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    cache = EmbeddingCache(cache_dir, embedder.model_id)
+    vectors, embedded = embed_texts(texts, embedder, cache, show_progress=False)
+    if embedded:
+        cache.save(keep={content_key(t) for t in texts})
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
     return Baseline(texts, sources, embedder, index)
@@ -316,13 +308,7 @@ def plot(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
         ax.bar(x + k * width, [v if v is not None else 0.0 for v in values], width, label=name)
     ax.set_xticks(x + width * (len(systems) - 1) / 2, [label for _, label in COLUMNS], rotation=30, ha="right")
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel("score")
-    ax.set_title("policy-qa evaluation")
-    ax.legend()
-    fig.tight_layout()
-    metrics_png = out_dir / "metrics.png"
-    fig.savefig(metrics_png, dpi=110)
-    plt.close(fig)
+    metrics_png = _save(fig, ax, "score", "policy-qa evaluation", out_dir / "metrics.png")
 
     fig, ax = plt.subplots(figsize=(8, 4))
     for name, system in systems.items():
@@ -331,14 +317,20 @@ def plot(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
                 continue
             ax.hist([r[key] for r in system["questions"]], bins=30, alpha=0.55, label=f"{name} {label}")
     ax.set_xlabel("latency (ms)")
-    ax.set_ylabel("questions")
-    ax.set_title("latency per call")
+    latency_png = _save(fig, ax, "questions", "latency per call", out_dir / "latency.png")
+    return [metrics_png, latency_png]
+
+
+def _save(fig: Any, ax: Any, ylabel: str, title: str, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend()
     fig.tight_layout()
-    latency_png = out_dir / "latency.png"
-    fig.savefig(latency_png, dpi=110)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
-    return [metrics_png, latency_png]
+    return path
 
 
 # --- command line ----------------------------------------------------------------------------------

@@ -94,17 +94,17 @@ def build_lock(root: Path) -> Iterator[None]:
         yield
 
 
-def embed_chunks(chunks: list[Chunk], embedder: Embedder, cache: EmbeddingCache,
-                 show_progress: bool = True) -> tuple[np.ndarray, int]:
-    """Vectors for every chunk's search_text, from the cache where possible; returns (vectors, newly embedded)."""
-    keys = [content_key(c.search_text) for c in chunks]
-    missing = sorted({k: c.search_text for k, c in zip(keys, chunks, strict=True) if cache.get(k) is None}.items())
+def embed_texts(texts: list[str], embedder: Embedder, cache: EmbeddingCache,
+                show_progress: bool = True) -> tuple[np.ndarray, int]:
+    """Passage vectors for `texts`, from the cache where possible; returns (vectors, newly embedded)."""
+    keys = [content_key(t) for t in texts]
+    missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if cache.get(k) is None}.items())
     if missing:
         with tqdm(total=len(missing), desc="embedding", unit="chunk", disable=not show_progress) as bar:
             vectors = embedder.embed_passages([text for _, text in missing], progress=bar.update)
         for (key, _), vector in zip(missing, vectors, strict=True):
             cache.put(key, vector)
-    if not chunks:
+    if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32), 0
     return np.stack([cache.get(k) for k in keys]).astype(np.float32), len(missing)
 
@@ -126,7 +126,7 @@ def build_index(documents: list[Document], chunks: list[Chunk], embedder: Embedd
         tmp = root / f".tmp-{build_id}"
         tmp.mkdir()
         cache = EmbeddingCache(root / "cache", embedder.model_id)
-        vectors, embedded = embed_chunks(chunks, embedder, cache, show_progress)
+        vectors, embedded = embed_texts([c.search_text for c in chunks], embedder, cache, show_progress)
         stored = write_vectors(vectors, tmp, build_id, vector_store)
         bm25 = bm25s.BM25()
         bm25.index([tokenize(c.search_text) or ["∅"] for c in chunks] or [["∅"]], show_progress=False)

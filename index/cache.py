@@ -15,10 +15,11 @@ def content_key(text: str) -> str:
 
 
 class EmbeddingCache:
-    def __init__(self, cache_dir: Path, model_id: str) -> None:
-        self.path = cache_dir / (re.sub(r"[^0-9A-Za-z._-]+", "_", model_id) + ".npz")
+    def __init__(self, cache_dir: Path | None, model_id: str) -> None:
+        """`cache_dir` None keeps the vectors in memory only."""
+        self.path = cache_dir / (re.sub(r"[^0-9A-Za-z._-]+", "_", model_id) + ".npz") if cache_dir else None
         self._vectors: dict[str, np.ndarray] = {}
-        if self.path.exists():
+        if self.path and self.path.exists():
             try:
                 with np.load(self.path) as data:
                     self._vectors = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
@@ -34,7 +35,7 @@ class EmbeddingCache:
     def save(self, keep: set[str] | None = None) -> None:
         """Persist, dropping vectors of passages no longer in the corpus when `keep` is given."""
         items = {k: v for k, v in self._vectors.items() if keep is None or k in keep}
-        if not items:
+        if not items or self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp.npz")

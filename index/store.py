@@ -66,7 +66,9 @@ def load_index(root: Path, embedder: Embedder, vector_store: VectorStoreConfig |
     return load_build(build, embedder, vector_store)
 
 
-def load_build(build: Path, embedder: Embedder, vector_store: VectorStoreConfig | None = None) -> IndexStore:
+def check_build(build: Path) -> Manifest:
+    """The build's manifest, once its format is this release's and every file matches its checksum;
+    needs no embedder, so `serve` can check an index before workers load the model."""
     try:
         fields = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
         version = fields.get("format_version")
@@ -76,15 +78,20 @@ def load_build(build: Path, embedder: Embedder, vector_store: VectorStoreConfig 
         manifest = Manifest(**fields)
     except (OSError, ValueError, TypeError, AttributeError) as exc:
         raise IndexCorrupt(f"index manifest in {build} is unreadable ({exc}); rebuild with `policy-qa index`") from exc
+    changed = [name for name, digest in manifest.checksums.items() if file_checksum(build / name) != digest]
+    if changed:
+        raise IndexCorrupt(f"index files in {build} are damaged ({', '.join(changed)} changed or missing since "
+                           "the build); rebuild with `policy-qa index`")
+    return manifest
+
+
+def load_build(build: Path, embedder: Embedder, vector_store: VectorStoreConfig | None = None) -> IndexStore:
+    manifest = check_build(build)
     if manifest.embedder != embedder.model_id or manifest.dim != embedder.dim:
         raise IndexMismatch(
             f"index in {build} was built with embedder '{manifest.embedder}' ({manifest.dim}-d) but "
             f"'{embedder.model_id}' ({embedder.dim}-d) is configured; rebuild with `policy-qa index` "
             "or set POLICY_QA_EMBEDDER to the index's embedder")
-    changed = [name for name, digest in manifest.checksums.items() if file_checksum(build / name) != digest]
-    if changed:
-        raise IndexCorrupt(f"index files in {build} are damaged ({', '.join(changed)} changed or missing since "
-                           "the build); rebuild with `policy-qa index`")
     try:
         documents, chunks = load_saved(build)
         bm25 = bm25s.BM25.load(str(build / "bm25"), show_progress=False)
