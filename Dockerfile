@@ -22,6 +22,7 @@ COPY retriever ./retriever
 COPY app ./app
 COPY ui ./ui
 COPY evals ./evals
+COPY policy_qa ./policy_qa
 # The milvus extra lets replicas keep their vectors in a Milvus server (POLICY_QA_VECTOR_BACKEND=milvus).
 RUN pip install --no-cache-dir ".[milvus]" && rm -rf build ./*.egg-info
 

@@ -1,4 +1,4 @@
-"""The FastAPI application: built by create_app(), the index loaded once in the lifespan."""
+"""The FastAPI application: built by create_api(), the index loaded once in the lifespan."""
 
 from __future__ import annotations
 
@@ -33,8 +33,9 @@ async def follow_reloads(service: QAService, interval_s: float) -> None:
             log.error("could not follow another worker's reload: %s", exc.message)
 
 
-def create_app(settings: Settings | None = None, service: QAService | None = None, mount_ui: bool = True) -> FastAPI:
-    """The app. Pass `service` to share an already loaded index (tests, the CLI)."""
+def create_api(settings: Settings | None = None, service: QAService | None = None) -> FastAPI:
+    """The HTTP API (the UIs are mounted on it by policy_qa.server). Pass `service` to share an already
+    loaded index (tests, the eval)."""
     settings = settings or Settings()
     configure_logging(settings.log_json)
 
@@ -57,10 +58,6 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.include_router(documents.router)
     app.include_router(qa.router)
     app.include_router(admin.router)
-    if mount_ui:
-        from ui.mount import mount_ui as mount  # ui sits right of app; imported only when serving pages
-
-        mount(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Accept", "X-Request-ID"], expose_headers=["X-Request-ID"])

@@ -6,25 +6,28 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import jieba.posseg as posseg
 import yaml
 
 from corpus.errors import BadDocument
+from corpus.lang.dates import dates, own_line_dates
+from corpus.lang.docnumber import find_doc_number
+from corpus.lang.orgs import ORG_SUFFIX
+from corpus.lang.text import to_simplified
+from corpus.lang.titles import is_document_title
 from corpus.model import DocumentMeta
-from corpus.text import to_simplified
 
 CORPUS_DIR = Path(__file__).resolve().parent
 DEFAULT_CATALOG = CORPUS_DIR / "catalog.yaml"
 DEFAULT_DOCUMENTS = CORPUS_DIR / "documents"
 
-# 包府发〔2022〕50号, and the Taiwan form 府授經能字第1130123456號.
-_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}[〔\[［【(（]\d{4}[〕\]］】)）﹞]\s*\d{1,4}\s*[号號]"
-                         r"|(?:(?![年月日〇○零一二三四五六七八九十])[\u4e00-\u9fff]){1,6}字第\s*\d{1,12}\s*[号號]")
-_CN_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_ISSUER = re.compile(r"^(?:中共)?[\u4e00-\u9fff]{2,12}(?:政府|委员会|办公室|办公厅|局|委|厅)(?:\s+[\u4e00-\u9fff]{2,16})*$")  # noqa: E501
-# A date on a line of its own, as a signature or under the title: the issue date, unlike dates in the text
-# ("有效期至2027年12月31日").
-_DATE_LINE = re.compile(r"^\s*[(（]?\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*[)）]?\s*$", re.M)
-
+HEAD_LINES = 20  # where a document states its own title, number and issuer
+# An issuer on a line of its own: a body ending in an office word (several bodies may be listed).
+_BODY = rf"[\u4e00-\u9fff]{{2,30}}?(?:{ORG_SUFFIX})"
+_ISSUER = re.compile(rf"^(?:中共)?{_BODY}(?:[\s、,，]+{_BODY})*$")
+# A line that records the document's passage or issue ("2020年11月28日河南省…通过", "发布日期：2024-01-15").
+_RECORD_LINE = re.compile(r"通过|通過|批准|公布|印发|印發|发布|發布|施行|成文|签发|簽發|订定|訂定|令")
+_LABEL = re.compile(r"^[\u4e00-\u9fff]{1,6}\s*[:：]\s*")
 
 def _iso(value: object) -> str | None:
     if value is None or value == "":
@@ -60,28 +63,69 @@ def slugify(name: str) -> str:
     return slug or "document"
 
 
+def _own_doc_number(lines: list[str]) -> str | None:
+    """The document's own 文号: on a line of its own (bracketed, or after a short label such as "文号："), or
+    in a short line recording its issue ("…五月二十日府授經能字第1130123456號令訂定"); never one cited inside a
+    sentence ("根据《…》（国发〔2019〕3号）…")."""
+    for line in lines:
+        bare = _LABEL.sub("", line).strip(" ()（）")
+        m = find_doc_number(bare)
+        if m and (len(bare) - len(m.group(0)) <= 2
+                  or (len(bare) <= 60 and _RECORD_LINE.search(bare) and not re.search(r"[。，,；;《]", bare))):
+            return m.group(0)
+    return None
+
+
+def _issue_date(text: str, head: list[str]) -> str | None:
+    """The signature date (a date on a line of its own, the last one), else the latest date of a line in the
+    head that records the document's passage or issue. None rather than a date from the body."""
+    own = own_line_dates(text)
+    if own:
+        return own[-1]
+    recorded = [d for line in head if _RECORD_LINE.search(line) or _LABEL.match(line) for d in dates(line)]
+    return max(recorded) if recorded else None
+
+
+def _issuer(lines: list[str], text: str) -> str:
+    """The body signing the document (the line before the signature date), else one named on a line of its
+    own in the head."""
+    all_lines = [line.strip() for line in text.split("\n")]
+    for i, line in enumerate(all_lines):
+        if i and own_line_dates(line) and _ISSUER.match(to_simplified(all_lines[i - 1])):
+            return all_lines[i - 1]
+    return next((line for line in lines if _ISSUER.match(to_simplified(line))), "")
+
+
+def _title(lines: list[str]) -> str | None:
+    """The first title line; a title broken over two or three lines (a scrape's line breaks) is joined
+    when no piece is a title or a sentence on its own."""
+    for i in range(len(lines)):
+        for start in (i - 2, i - 1, i):
+            pieces = [p.lstrip("#").strip() for p in lines[max(start, 0):i + 1]]
+            # A piece of a broken title is words only: no figures, dates, brackets or clutter labels.
+            if start < 0 or any(re.search(r"[。；;：:，,|0-9A-Za-z【】\[\]《》]", p) or not 8 <= len(p) <= 40
+                                or is_document_title(p) or _ISSUER.match(to_simplified(p)) for p in pieces[:-1]):
+                continue
+            if is_document_title("".join(pieces)):
+                return "".join(pieces)
+    return None
+
+
 def infer_meta(source_file: str, cleaned: str) -> DocumentMeta:
-    """Metadata for a document the catalogue does not list, read from its own text."""
-    lines = [line.strip() for line in cleaned.split("\n")[:15] if line.strip()]
-    simplified = [to_simplified(line) for line in lines]
-    title = next((line for line, s in zip(lines, simplified, strict=True)
-                  if re.search(r"(意见|方案|计划|办法|规定|通知|决定|措施|规划|条例|细则|纲要)", s)
-                  and len(line) <= 80 and not s.endswith("。")), None)
-    if title is None:
-        title = next((line for line in lines if len(line) <= 60), Path(source_file).stem)
+    """Metadata for a document the catalogue does not list, read from its own text as a reader would: its own
+    title line, its own 文号, its signature. A field the text does not clearly state stays empty."""
+    lines = [line.strip() for line in cleaned.split("\n")[:HEAD_LINES] if line.strip()]
+    title = _title(lines) or Path(source_file).stem
     head = "\n".join(lines)
-    number = _DOC_NUMBER.search(head)
-    own_line = list(_DATE_LINE.finditer(cleaned))
-    date = own_line[-1] if own_line else _CN_DATE.search(cleaned)
-    issuer = next((line for line, s in zip(lines, simplified, strict=True) if _ISSUER.match(s)), "")
     script = "traditional" if sum(a != b for a, b in zip(head, to_simplified(head), strict=True)) > 10 else "simplified"
-    iso = None
-    if date:
-        try:
-            iso = dt.date(int(date.group(1)), int(date.group(2)), int(date.group(3))).isoformat()
-        except ValueError:
-            iso = None
+    issuer = _issuer(lines, cleaned)
     return DocumentMeta(
         doc_id=slugify(source_file), title=title, source_file=source_file, issuer=issuer,
-        doc_number=number.group(0) if number else None, issue_date=iso, script=script,
+        doc_number=_own_doc_number(lines), issue_date=_issue_date(cleaned, lines), script=script,
+        region=_region(f"{issuer} {title}"),
     )
+
+
+def _region(text: str) -> str:
+    """The first place the issuer or the title names ("河南省优化营商环境条例" → 河南省), or ""."""
+    return next((w.word for w in posseg.cut(to_simplified(text)) if w.flag == "ns" and len(w.word) >= 2), "")

@@ -13,65 +13,30 @@ from dataclasses import dataclass, field
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from corpus.lang.numbering import (
+    FAMILY_ALIAS,
+    FAMILY_PATTERNS,
+    INLINE_NUM,
+    MARKERS,
+    UNNUMBERED_CHAPTER,
+    cn_to_int,
+    label,
+    marker_numbers,
+)
+from corpus.lang.orgs import UNIT_LABEL
+from corpus.lang.sentences import first_sentence, looks_like_heading
+from corpus.lang.text import normalize_for_search
+from corpus.lang.titles import is_document_title
 from corpus.model import ANNEX, CLOSING, INTRO, LEAD, MEASURE, PREAMBLE, Chunk, DocumentMeta
-from corpus.text import normalize_for_search
 from corpus.units import parse_units
 
 CHUNKER_VERSION = "2"
 
-_CN_DIGITS = "零〇一二三四五六七八九十百"
-_CN = f"[{_CN_DIGITS}]+"
-# (family, regex for a marker at the start of a segment). Order matters only where two could match.
-_MARKERS: list[tuple[str, re.Pattern[str]]] = [
-    ("chapter", re.compile(rf"第({_CN}|\d+)章\s*")),
-    ("part", re.compile(rf"第({_CN}|\d+)[节節]\s*")),
-    ("article", re.compile(rf"第({_CN}|\d+)[条條]\s*")),  # Traditional 條 too: chunking reads the original text
-    ("cn", re.compile(rf"({_CN})[、.．]\s*")),
-    ("cn_paren", re.compile(rf"[(（]({_CN})[)）]\s*")),
-    ("num", re.compile(r"(\d{1,3})[.．、](?![\d.．])\s*")),
-    ("num_paren", re.compile(r"[(（](\d{1,3})[)）]\s*")),
-    ("circled", re.compile(r"([①-⑳])\s*")),
-    ("shi", re.compile(rf"({_CN})是(?![的否])")),
-    ("annex", re.compile(r"附\s*件\s*(\d*)\s*[:：]?\s*")),
-]
-# Measures that a scrape flattened into one line: an arabic number right after a sentence end or a
-# closing parenthesis ("…成效。 17.引导企业…"), never a decimal such as "1.5万吨".
-_INLINE_NUM = re.compile(r"(?<=[。；;)）])\s*(\d{1,3})[.．、](?![\d.．])")
+# A news portal's "原文如下" line: what precedes it is the portal's summary.
 _LEAD_END = re.compile(r"^(?:具体|以下为|附)?原文(?:如下|全文)?[:：]?$")
-_SENTENCE_END = "。！？!?；;"
-_TOKEN = {"chapter": "ch", "part": "j", "article": "art", "cn": "s", "cn_paren": "p", "num": "",
-          "num_paren": "n", "circled": "c", "shi": "x", "annex": "annex", "implicit": "u", "runin": "r"}
-
-
-def cn_to_int(text: str) -> int:
-    """Chinese numeral (一 … 九十九, 一百…) or digits → int."""
-    if text.isdigit():
-        return int(text)
-    if len(text) == 1 and "①" <= text <= "⑳":
-        return ord(text) - ord("①") + 1
-    values = {c: i for i, c in enumerate("零一二三四五六七八九")}
-    values["〇"] = 0
-    total, current = 0, 0
-    for ch in text:
-        if ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        else:
-            current = values.get(ch, 0)
-    return total + current
-
-
-def _label(family: str, raw_number: str) -> str:
-    """The marker as readers write it, in one canonical form whatever the document's punctuation."""
-    return {
-        "chapter": f"第{raw_number}章", "part": f"第{raw_number}节", "article": f"第{raw_number}条",
-        "cn": f"{raw_number}、", "cn_paren": f"({raw_number})", "num": f"{raw_number}.",
-        "num_paren": f"({raw_number})", "circled": raw_number, "shi": f"{raw_number}是",
-        "annex": f"附件{raw_number}",
-    }.get(family, raw_number)
+_TOKEN = {"chapter": "ch", "part": "j", "article": "art", "md_article": "art", "cn": "s", "cn_paren": "p",
+          "num": "", "num_paren": "n", "circled": "c", "shi": "x", "annex": "annex", "implicit": "u", "runin": "r",
+          "document": "doc"}
 
 
 @dataclass
@@ -89,6 +54,7 @@ class _Node:
     closed: bool = False  # ended with a (责任单位:…) group: text after it cannot be its continuation
     kind: str = MEASURE
     token: str = ""
+    sub: int = 0  # 之一 of 第七条之一
 
     def path(self) -> list[_Node]:
         nodes, node = [], self
@@ -113,53 +79,61 @@ class ChunkResult:
 def _segments(text: str) -> list[tuple[int, int, bool]]:
     """(start, end, inline) spans: every line, further cut before inline-numbered measures."""
     spans: list[tuple[int, int, bool]] = []
-    last_num = 0
+    last = {"num": 0, "cn": 0}  # the running sequence of each family
     offset = 0
     for line in text.split("\n"):
         line_start, cut = offset, offset
-        head = _MARKERS[5][1].match(line)  # a line that starts with "N." sets the sequence
-        if head:
-            last_num = int(head.group(1))
+        for family in last:  # a line that starts with "N." or "一、" sets its family's sequence
+            head = FAMILY_PATTERNS[family].match(line)
+            if head:
+                last[family] = cn_to_int(head.group(1))
         inline = False
-        for m in _INLINE_NUM.finditer(line):
-            n = int(m.group(1))
+        for m in INLINE_NUM.finditer(line):
+            family, group = ("num", 1) if m.group(1) else ("cn", 2)
+            n = cn_to_int(m.group(group))
             # Accept only what continues the running sequence (gaps of a few numbers are real: the
             # 2024 Baotou text lost 4, 8, 13), or a restart at 1.
-            if n == 1 or last_num < n <= last_num + 4:
-                pos = line_start + m.start(1)
+            if n == 1 or last[family] < n <= last[family] + 4:
+                pos = line_start + m.start(group)
                 spans.append((cut, pos, inline))
-                cut, inline, last_num = pos, True, n
+                cut, inline, last[family] = pos, True, n
         spans.append((cut, line_start + len(line), inline))
         offset += len(line) + 1
     return [(s, e, i) for s, e, i in spans if text[s:e].strip()]
 
 
 def _match_marker(segment: str) -> tuple[str, re.Match[str]] | None:
-    for family, pattern in _MARKERS:
+    for family, pattern in MARKERS:
         m = pattern.match(segment)
-        if m and len(segment) > m.end():
+        # A chapter or article number may stand alone on its line ("第 1 條" with the text below it); any
+        # other number needs text after it ("一、" alone is more likely a stray fragment).
+        if m and (len(segment.rstrip()) > m.end() or family in ("chapter", "part", "article")):
             return family, m
     return None
 
 
-def _first_sentence(text: str) -> tuple[str, str]:
-    """(first sentence without its end mark, the rest)."""
-    for i, ch in enumerate(text):
-        if ch in "。!?！？":
-            return text[:i], text[i + 1 :]
-    return text, ""
-
-
 def _is_heading_only(rest: str) -> bool:
-    body, after = _first_sentence(rest.strip())
-    return not after.strip() and len(body) <= 50
+    """The marker's line holds a heading and nothing else; its body is the next paragraph."""
+    body, after = first_sentence(rest.strip())
+    return not after.strip() and looks_like_heading(body, 50)
 
 
 def _runin_title(text: str) -> str | None:
     """A run-in heading such as "提升旗帜型产业硬核实力。" opening a paragraph, or None."""
-    title, rest = _first_sentence(text)
+    title, rest = first_sentence(text)
     if rest.strip() and 4 <= len(title) <= 18 and not re.search(r"[,，、;；:：\d]", title):
         return title
+    return None
+
+
+def _part_heading(segment: str) -> tuple[str, str] | None:
+    """("chapter", "总则") for an unnumbered chapter heading; ("document", title) for the title line of a
+    document attached to a cover notice ("深圳市…若干措施" on a line of its own); else None."""
+    line = segment.strip().lstrip("#").strip()
+    if UNNUMBERED_CHAPTER.match(line):
+        return "chapter", re.sub(r"\s+", "", line)
+    if is_document_title(line):
+        return "document", line
     return None
 
 
@@ -179,7 +153,7 @@ class _TreeBuilder:
 
     def _open(self, node: _Node, parent: _Node) -> None:
         node.parent = parent
-        node.token = f"{_TOKEN.get(node.family, node.family)}{node.number}"
+        node.token = f"{_TOKEN.get(node.family, node.family)}{node.number}" + (f"_{node.sub}" if node.sub else "")
         if any(c.token == node.token for c in parent.children):
             node.token += f"-dup{sum(c.family == node.family for c in parent.children) + 1}"
             self.warnings.append(f"numbering repeats: {node.label or node.title} under {self._where(parent)}")
@@ -199,23 +173,37 @@ class _TreeBuilder:
     def add_marked(self, start: int, end: int, family: str, m: re.Match[str]) -> None:
         segment = self.text[start:end]
         rest = segment[m.end() :]
+        raw, sub = marker_numbers(family, m)
+        family = FAMILY_ALIAS.get(family, family)
         if family == "annex":
             del self.stack[1:]
         else:
             self._pop_to_family(family)
         parent = self.stack[-1]
-        raw = m.group(1) or "1"
+        raw = raw or "1"
         number = cn_to_int(raw)
-        heading_only = _is_heading_only(rest)
+        heading_only = _is_heading_only(rest) or (family == "annex" and not first_sentence(rest.strip())[1].strip())
         if heading_only:
             title = rest.strip().rstrip("。:：")
         else:
-            first, _ = _first_sentence(rest)
-            title = first if len(first) <= 30 else ""
-        node = _Node(family, number, _label(family, m.group(1)), title, start, heading_only=heading_only,
+            first, _ = first_sentence(rest)
+            title = first if looks_like_heading(first) else ""
+        node = _Node(family, number, label(family, raw, sub), title, start, heading_only=heading_only,
                      has_body=not heading_only, kind=ANNEX if family == "annex" else MEASURE)
+        node.sub = cn_to_int(sub) if sub else 0
         self._open(node, parent)
         self._note_units(node, rest)
+
+    def add_part_heading(self, start: int, family: str, title: str) -> None:
+        """A heading without a number: a chapter written "总 则", or the title of a document attached to a
+        cover notice. Either closes every open level; the numbering under it starts afresh."""
+        if family == "chapter" and self._pop_to_family("chapter"):
+            parent = self.stack[-1]
+        else:
+            del self.stack[1:]
+            parent = self.root
+        number = sum(1 for c in parent.children if c.family == family) + 1
+        self._open(_Node(family, number, "", title, start, heading_only=True), parent)
 
     def add_unmarked(self, start: int, end: int, heads_inline_measures: bool, next_family: str | None) -> None:
         segment = self.text[start:end]
@@ -225,6 +213,9 @@ class _TreeBuilder:
         if top.heading_only and not top.has_body:
             top.has_body = True
             self._note_units(top, segment)
+            return
+        if UNIT_LABEL.match(segment.strip()):
+            self._note_units(top, segment)  # "责任单位：…" on the line after "牵头单位：…" belongs to the same measure
             return
         if heads_inline_measures or (top.closed and next_family == top.family):
             # Text between two closed sibling measures that opens a new run of them: the intro of a
@@ -236,7 +227,7 @@ class _TreeBuilder:
             while parent.family == "implicit":
                 self.stack.pop()
                 parent = self.stack[-1]
-            node = _Node("implicit", self.implicit_count, "", _short(_first_sentence(segment)[0]), start,
+            node = _Node("implicit", self.implicit_count, "", _short(first_sentence(segment)[0]), start,
                          has_body=True, kind=INTRO)
             self._open(node, parent)
             return
@@ -292,8 +283,8 @@ def _check_gaps(root: _Node, warnings: list[str]) -> None:
 def _join_labels(labels: list[str]) -> str:
     """"二、" "(三)" "2." → "二、(三) 2.": readers run a label on after 、 and space the others."""
     out = ""
-    for label in labels:
-        out += label if not out or out.endswith("、") else " " + label
+    for one in labels:
+        out += one if not out or out.endswith("、") else " " + one
     return out
 
 
@@ -320,8 +311,11 @@ def chunk_document(meta: DocumentMeta, text: str, config: ChunkerConfig | None =
             builder.lead_end = end
             continue
         marker = _match_marker(segment)
+        heading = _part_heading(segment) if not marker else None
         if marker:
             builder.add_marked(start, end, *marker)
+        elif heading and (heading[0] == "chapter" or len(builder.stack) > 1):
+            builder.add_part_heading(start, *heading)
         else:
             following = segments[idx + 1] if idx + 1 < len(segments) else None
             next_marker = _match_marker(text[following[0]:following[1]]) if following else None

@@ -6,17 +6,16 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from corpus.numbers import unsupported_quantities
-from corpus.text import normalize_for_search
+from corpus.lang.numbers import unsupported_quantities
+from corpus.lang.orgs import ORG_IN_TEXT
+from corpus.lang.sentences import CITATION
+from corpus.lang.text import normalize_for_search
 
-_CITATION = re.compile(r"\[\d+\]")
 _CONTENT = re.compile(r"[\u4e00-\u9fff]|[0-9]+(?:\.[0-9]+)?|[a-z]+")
-# Organisation names as Chinese policy text writes them: a run of CJK ending in an office suffix.
-_ORG = re.compile(r"[\u4e00-\u9fff()（）]{1,16}?(?:局|委员会|委|办公室|办公厅|办|部|厅|研究院|院|中心|公司|集团|政府|管委会)(?![\u4e00-\u9fff])")  # noqa: E501
 
 
 def _units(text: str) -> list[str]:
-    return _CONTENT.findall(normalize_for_search(_CITATION.sub(" ", text)))
+    return _CONTENT.findall(normalize_for_search(CITATION.sub(" ", text)))
 
 
 def bigrams(text: str) -> set[tuple[str, str]]:
@@ -37,7 +36,7 @@ def bigram_support(claim: str, passages: list[str]) -> float:
 
 
 def organisations(text: str) -> list[str]:
-    return [m.group(0) for m in _ORG.finditer(normalize_for_search(_CITATION.sub(" ", text)))]
+    return [m.group(0) for m in ORG_IN_TEXT.finditer(normalize_for_search(CITATION.sub(" ", text)))]
 
 
 def unsupported_organisations(claim: str, passages: list[str]) -> list[str]:

@@ -145,7 +145,9 @@ _MD_RULE = re.compile(r"^\s{0,3}([-*_=])(\s*\1){2,}\s*$")  # thematic breaks and
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}(\s+|$)")
 _MD_CLOSING_HASHES = re.compile(r"\s+#+\s*$")
 _MD_QUOTE = re.compile(r"^\s{0,3}(>\s?)+")
-_MD_BULLET = re.compile(r"^(\s*)[-*+]\s+")
+# A bullet is markup, except where its item starts with a number: "* 7.1 …" is how Markdown law corpora
+# write 第七條之一, and the chunker reads that number (corpus.lang.numbering, family md_article).
+_MD_BULLET = re.compile(r"^(\s*)[-*+]\s+(?!\d{1,4}(?:\.\d{1,2})?\s)")
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")

@@ -7,20 +7,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Simplified and Traditional spellings of the labels; which label means "lead" vs "responsible".
-_LEAD = r"(?:牵头|牽頭|主责|主責)(?:单位|單位|部门|部門)"
-_RESP = r"(?:责任|責任|配合|参与|參與|协同|協同)(?:单位|單位|部门|部門)"
-_LABEL = re.compile(rf"({_LEAD}|{_RESP})\s*[:：]")
-LEAD_LABEL, RESPONSIBLE_LABEL = re.compile(_LEAD), re.compile(_RESP)
-_LINE_START = re.compile(rf"(?:^|(?<=[\n。]))[ \t]*(?=(?:{_LEAD}|{_RESP})\s*[:：])")
+from corpus.lang.orgs import LEAD_LABEL, LEAD_VERBS, ORG, ROLE_QUALIFIER, ROLE_VERB, UNIT_LABEL
+
+_LINE_START = re.compile(rf"(?:^|(?<=[\n。]))[ \t]*(?={UNIT_LABEL.pattern})")
 _OPEN, _CLOSE = "(（", ")）"
-# An organisation as unit notes name them: ends in an office word, or "各…" (各设区市人民政府, 各旗县区).
-_ORG = (r"(?:各[\u4e00-\u9fff]{1,12}?|[\u4e00-\u9fff()（）]{1,30}?"
-        r"(?:局|厅|廳|委|办|辦|院|府|会|會|部|中心|公司|集团|集團|组|組|处|處|室|署|行|所|馆|館|站|队|隊|社|联|聯))")
 _VERB_CLAUSE = re.compile(
-    rf"^(?P<units>{_ORG}(?:[、]{_ORG})*)(?:按职责分工|按職責分工|按照职责分工|按照職責分工|分别|分別|共同)?"
-    r"(?P<verb>牵头|牽頭|负责|負責|配合|参与|參與|协同|協同|落实|落實)(?:落实|落實|实施|實施)?$")
+    rf"^(?P<units>{ORG}(?:[、]{ORG})*)(?:{ROLE_QUALIFIER})?(?P<verb>{ROLE_VERB})(?:落实|落實|实施|實施)?$")
 _SEPARATORS = "、,，;；"
+# "排在第一位的部门为牵头部门": the note's own rule that the first unit named leads.
+_FIRST_LEADS = re.compile(r"^(?:排在|排)?第一位的?(?:部门|部門|单位|單位)(?:为|為|是)牵头(?:部门|部門|单位|單位)")
 
 
 @dataclass(frozen=True)
@@ -46,7 +41,7 @@ def _split_units(value: str) -> tuple[str, ...]:
         else:
             current.append(ch)
     parts.append("".join(current))
-    return tuple(p.strip(" 等") for p in parts if p.strip(" 等"))
+    return tuple(p.strip(" 等\n") for p in parts if p.strip(" 等\n"))
 
 
 def _balanced_groups(text: str) -> list[tuple[int, int]]:
@@ -69,30 +64,36 @@ def _verb_assignments(inner: str) -> tuple[tuple[str, ...], tuple[str, ...]] | N
     负责", or None unless every clause names organisations and a role."""
     lead: tuple[str, ...] = ()
     resp: tuple[str, ...] = ()
+    first_leads = False
     for clause in filter(None, (c.strip() for c in re.split(r"[，,；;]", inner))):
+        if _FIRST_LEADS.match(clause) or clause in ("下同", "下同。"):
+            first_leads = first_leads or bool(_FIRST_LEADS.match(clause))
+            continue
         m = _VERB_CLAUSE.match(clause)
         if not m:
             return None
         units = _split_units(m.group("units"))
-        if m.group("verb") in ("牵头", "牽頭"):
+        if m.group("verb") in LEAD_VERBS:
             lead += units
         else:
             resp += units
+    if first_leads and not lead and resp:
+        lead, resp = resp[:1], resp[1:]
     return (lead, resp) if lead or resp else None
 
 
 def _assignments(inner: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """(lead, responsible) from "牵头单位:…;责任单位:…" or the verb form, or None when `inner` is
     something else (a note, an abbreviation)."""
-    labels = list(_LABEL.finditer(inner))
+    labels = list(UNIT_LABEL.finditer(inner))
     if not labels or labels[0].start() > 2:
         return _verb_assignments(inner)
     lead: tuple[str, ...] = ()
     resp: tuple[str, ...] = ()
     for i, label in enumerate(labels):
         stop = labels[i + 1].start() if i + 1 < len(labels) else len(inner)
-        units = _split_units(inner[label.end() : stop].rstrip(";；,，。 "))
-        if re.match(_LEAD, label.group(1)):
+        units = _split_units(inner[label.end() : stop].rstrip(";；,，。 \n"))
+        if LEAD_LABEL.match(label.group(1)):
             lead += units
         else:
             resp += units
@@ -106,16 +107,12 @@ def parse_units(text: str) -> Units | None:
         found = _assignments(text[start + 1 : end - 1])
         if found:
             return Units(lead=found[0], responsible=found[1], start=start, end=end)
-    lines = list(_LINE_START.finditer(text))
-    if lines:
-        start = lines[-1].end()
-        end = len(text.rstrip())
-        found = _assignments(text[start:end])
-        if found:
-            return Units(lead=found[0], responsible=found[1], start=start, end=end)
+    # Label lines at the end: "牵头单位：…" and "责任单位：…" may each have a line of their own.
+    end = len(text.rstrip())
+    for line in _LINE_START.finditer(text):
+        start = line.end()
+        if all(_LINE_START.match(rest) for rest in text[start:end].split("\n")[1:] if rest.strip()):
+            found = _assignments(text[start:end].replace("\n", "；"))
+            if found:
+                return Units(lead=found[0], responsible=found[1], start=start, end=end)
     return None
-
-
-def unit_key(unit: str) -> str:
-    """Form used to compare units: "市科技局" and "科技局" name the same office in one city's document."""
-    return re.sub(r"^(?:市|区|旗|县|盟|自治区|省)", "", unit.strip())

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from corpus.numbers import quantities
-from corpus.text import normalize_for_search
+from corpus.lang.numbers import quantities
+from corpus.lang.text import normalize_for_search
 
 # [1]  [1][2]  [1, 2]  ［3］ – the answer's pointers into its citations list (1-based).
 MARKER = re.compile(r"[\[［]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]］]")

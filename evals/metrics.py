@@ -8,6 +8,8 @@ Formulas and the reasoning behind them: evals/README.md."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import fmean
@@ -16,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from corpus.grounding import bigram_support, unsupported_organisations
-from corpus.numbers import unsupported_quantities
+from corpus.lang.numbers import unsupported_quantities
 from evals.claims import Claim, organisations, split_claims, strip_markers, units
 
 # A claim is supported when at least this share of its character bigrams occurs in its evidence (the same
@@ -110,6 +112,10 @@ class AnswerScore:
     hit_at_5: float | None = None
     mrr_at_10: float | None = None
     latency_ms: float | None = None
+    split: str = ""
+    answers_right: bool | None = None  # answerable: every gold fact present and not abstained
+    numbers_missing: tuple[str, ...] = ()  # the plain check: numerals the citations do not contain
+    heading_only: bool = False
 
 
 # --- retrieval -------------------------------------------------------------------------------------
@@ -256,6 +262,44 @@ def latency_summary(samples_ms: Sequence[float]) -> LatencySummary:
     return LatencySummary(float(np.percentile(a, 50)), float(np.percentile(a, 95)), float(a.mean()), len(a))
 
 
+_PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_MARKER = re.compile(r"\[\d+\]")
+
+
+def plain_numbers_missing(answer: str, citations: Citations) -> tuple[str, ...]:
+    """Digit runs of the answer that no citation (text, title or measure) contains, compared as written after
+    width folding. Deliberately simpler than the product's guard (no units, no Chinese numerals), and sharing
+    no code with it, so a bug in the guard shows up here."""
+    sources = " ".join(unicodedata.normalize("NFKC", f"{c.get('title', '')} {c.get('measure', '')} "
+                                                      f"{' '.join(c.get('heading_path') or [])} {c.get('text', '')}")
+                       for c in citations)
+    numbers = _PLAIN_NUMBER.findall(_MARKER.sub(" ", unicodedata.normalize("NFKC", answer)))
+    return tuple(n for n in dict.fromkeys(numbers) if n not in sources)
+
+
+def heading_only(answer: str, citations: Citations) -> bool:
+    """Whether every quote of the answer is only a heading of the passage it cites (or a lead-in ending in a
+    colon): a heading is not an answer."""
+    # A quote is what follows a colon on the same line ("根据《…》3.：body[1]"); list lines are items, not quotes.
+    quotes = re.findall(r"[：:][ \t]*[“\"]?([^\n]*?)[”\"]?\[(\d+)\]", answer)
+    if not quotes:
+        return False
+    headings = {int(c.get("n", 0)): {_fold(h) for h in c.get("heading_path") or []} for c in citations}
+    quotes = [(body, n) for body, n in quotes if _fold(body)]
+    if not quotes:
+        return False
+    for body, n in quotes:
+        folded = _fold(body)
+        if folded and not any(folded == h or h.endswith(folded) for h in headings.get(int(n), ())) \
+                and not body.rstrip("。").endswith(("：", ":")):
+            return False
+    return True
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[\s。.：:，,；;“”\"]", "", unicodedata.normalize("NFKC", text))
+
+
 def score_answer(record: Mapping[str, Any], response: Mapping[str, Any], *,
                  ranked_ids: Sequence[str] | None = None, latency_ms: float | None = None) -> AnswerScore:
     """Every per-answer metric for one gold question record and its /api/ask response; retrieval
@@ -276,7 +320,10 @@ def score_answer(record: Mapping[str, Any], response: Mapping[str, Any], *,
         hit_at_1=hit_at_k(ranked_ids, gold_ids, 1) if retrieval else None,
         hit_at_5=hit_at_k(ranked_ids, gold_ids, 5) if retrieval else None,
         mrr_at_10=mrr_at_k(ranked_ids, gold_ids, 10) if retrieval else None,
-        latency_ms=latency_ms,
+        latency_ms=latency_ms, split=str(record.get("split", "")),
+        answers_right=(not abstained and fact_recall(answer, facts) == 1.0) if answerable and facts else None,
+        numbers_missing=() if abstained else plain_numbers_missing(answer, citations),
+        heading_only=not abstained and heading_only(answer, citations),
     )
 
 
@@ -302,6 +349,9 @@ def aggregate(scores: Sequence[AnswerScore]) -> dict[str, Any]:
         "false_abstention_rate": abst.false_abstention_rate,
         "hit@1": _mean(s.hit_at_1 for s in ans), "hit@5": _mean(s.hit_at_5 for s in ans),
         "mrr@10": _mean(s.mrr_at_10 for s in ans),
+        "answers_right": _mean(None if s.answers_right is None else float(s.answers_right) for s in ans),
+        "numbers_not_in_citations": sum(bool(s.numbers_missing) for s in scores),
+        "heading_only": sum(s.heading_only for s in scores),
         "faithfulness_by_lang": {lang: _mean(s.faithfulness for s in ans if s.lang == lang)
                                  for lang in sorted({s.lang for s in ans})},
     }

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from corpus.text import normalize_width
-from evals.dataset import DEFAULT_SET, Question, load_questions
+from corpus.lang.text import normalize_width
+from evals.dataset import SETS, Question, is_relevant, load_questions
 from evals.metrics import AnswerScore, aggregate, latency_summary, score_answer
 
 SEARCH_TOP_K = 10
@@ -52,6 +52,19 @@ def _poster(target: Target) -> tuple[Post, Callable[[], None]]:
     if callable(target):
         return target, lambda: None
     raise TypeError(f"unsupported eval target: {target!r}")
+
+
+def _doc_ids(target: Target) -> dict[str, str]:
+    """File name → document id, from the target's GET /api/documents."""
+    if isinstance(target, str):
+        import httpx
+
+        documents = httpx.get(f"{target.rstrip('/')}/api/documents", timeout=60.0).json()
+    elif hasattr(target, "get"):
+        documents = target.get("/api/documents").json()
+    else:
+        documents = target("/api/documents", {})
+    return {d["source_file"]: d["doc_id"] for d in documents}
 
 
 def _json_post(client: Any) -> Post:
@@ -88,7 +101,7 @@ class Baseline:
 
     def gold_ids(self, q: Question) -> list[str]:
         """A baseline chunk has no measure id: it is relevant when it contains the first gold fact."""
-        facts = [normalize_width(f) for f in q.gold_facts[:1]]
+        facts = [normalize_width(f) for f in q.facts[:1]]
         return [f"baseline:{i}" for i, t in enumerate(self.texts) if facts and all(f in normalize_width(t)
                                                                                    for f in facts)]
 
@@ -127,16 +140,21 @@ def _timed(call: Callable[[], Any]) -> tuple[Any, float]:
     return out, (time.perf_counter() - t) * 1000
 
 
-def _record(q: Question, gold_ids: Sequence[str] | None = None) -> dict[str, Any]:
-    record = asdict(q)
-    if gold_ids is not None and q.answerable:
-        record["gold_chunk_ids"] = list(gold_ids) or ["<no passage holds the fact>"]  # counts as a miss
-    return record
+def _record(q: Question, gold_ids: Sequence[str]) -> dict[str, Any]:
+    """What `score_answer` reads; `gold_ids` are the retrieved passages that are gold (none: a miss)."""
+    return {"id": q.id, "lang": q.lang, "type": q.kind, "split": q.split, "answerable": q.answerable,
+            "gold_facts": list(q.facts),
+            "gold_chunk_ids": (list(gold_ids) or ["<no gold passage retrieved>"]) if q.answerable else []}
+
+
+def gold_ids(q: Question, hits: Sequence[Mapping[str, Any]], doc_ids: Mapping[str, str]) -> list[str]:
+    return [h["chunk_id"] for h in hits if any(is_relevant(g, h, doc_ids) for g in q.gold)]
 
 
 def _row(q: Question, response: Mapping[str, Any], score: AnswerScore, search_ms: float, ask_ms: float,
          ranked: Sequence[str]) -> dict[str, Any]:
-    return {"id": q.id, "question": q.question, "lang": q.lang, "type": q.type, "answerable": q.answerable,
+    return {"id": q.id, "question": q.question, "lang": q.lang, "type": q.kind, "split": q.split,
+            "answerable": q.answerable, "reason": response.get("reason", ""),
             "answer": response.get("answer", ""), "ranked_ids": list(ranked),
             "citations": [c.get("chunk_id") for c in response.get("citations") or []],
             "search_ms": search_ms, "ask_ms": ask_ms, "scores": asdict(score)}
@@ -149,13 +167,15 @@ def _latency(samples: Sequence[float]) -> dict[str, float] | None:
     return {"p50": s.p50, "p95": s.p95, "mean": s.mean, "n": s.n}
 
 
-def _evaluate_target(post: Post, questions: Sequence[Question]) -> tuple[list[AnswerScore], list[dict]]:
+def _evaluate_target(post: Post, questions: Sequence[Question],
+                     doc_ids: Mapping[str, str]) -> tuple[list[AnswerScore], list[dict]]:
     scores, rows = [], []
     for q in questions:
         hits, search_ms = _timed(lambda q=q: post("/api/search", {"query": q.question, "top_k": SEARCH_TOP_K}))
         response, ask_ms = _timed(lambda q=q: post("/api/ask", {"question": q.question}))
         ranked = [h["chunk_id"] for h in hits.get("hits", [])]
-        score = score_answer(_record(q), response, ranked_ids=ranked, latency_ms=ask_ms)
+        record = _record(q, gold_ids(q, hits.get("hits", []), doc_ids))
+        score = score_answer(record, response, ranked_ids=ranked, latency_ms=ask_ms)
         scores.append(score)
         rows.append(_row(q, response, score, search_ms, ask_ms, ranked))
     return scores, rows
@@ -167,7 +187,8 @@ def _evaluate_baseline(baseline: Baseline, questions: Sequence[Question]) -> tup
         ranked, ms = _timed(lambda q=q: baseline.search(q.question))
         response = baseline.answer(ranked)
         ids = [f"baseline:{i}" for i, _ in ranked]
-        score = score_answer(_record(q, baseline.gold_ids(q)), response, ranked_ids=ids, latency_ms=ms)
+        score = score_answer(_record(q, [i for i in baseline.gold_ids(q) if i in ids]), response, ranked_ids=ids,
+                             latency_ms=ms)
         scores.append(score)
         rows.append(_row(q, response, score, ms, ms, ids))
     return scores, rows
@@ -176,27 +197,40 @@ def _evaluate_baseline(baseline: Baseline, questions: Sequence[Question]) -> tup
 def _system_result(scores: list[AnswerScore], rows: list[dict], endpoints: dict[str, str]) -> dict[str, Any]:
     agg = aggregate(scores)
     agg["latency_ms"] = {name: _latency([r[key] for r in rows]) for name, key in endpoints.items()}
-    groups: dict[str, dict[str, Any]] = {"type": {}, "lang": {}}
+    groups: dict[str, dict[str, Any]] = {"type": {}, "lang": {}, "split": {}}
     for field, by in groups.items():
         for value in sorted({getattr(s, field) for s in scores}):
             sub = aggregate([s for s in scores if getattr(s, field) == value])
             sub.pop("latency_ms", None)
             by[value] = sub
-    return {"aggregate": agg, "by_type": groups["type"], "by_lang": groups["lang"], "questions": rows}
+    # Calibration vs held-out, by kind and by language: a gap between the halves is a defect to explain.
+    by_split: dict[str, dict[str, dict[str, Any]]] = {"type": {}, "lang": {}}
+    for field, by in by_split.items():
+        for split in sorted({s.split for s in scores}):
+            for value in sorted({getattr(s, field) for s in scores}):
+                sub = [s for s in scores if s.split == split and getattr(s, field) == value]
+                if sub:
+                    by.setdefault(value, {})[split] = aggregate(sub)
+    return {"aggregate": agg, "by_type": groups["type"], "by_lang": groups["lang"], "by_split": groups["split"],
+            "by_split_type": by_split["type"], "by_split_lang": by_split["lang"], "questions": rows}
 
 
 def run_eval(target: Target, questions: Sequence[Question], out_dir: Path, baseline: bool | Baseline = True, *,
-             corpus_dir: Path | None = None, embedder: Any = None, cache_dir: Path | None = None) -> dict[str, Any]:
+             doc_ids: Mapping[str, str] | None = None, corpus_dir: Path | None = None, embedder: Any = None,
+             cache_dir: Path | None = None, name: str = "") -> dict[str, Any]:
     """Evaluate `target` (URL, client with .post, or callable) on `questions`; write the report to `out_dir`
-    and return the results. `baseline` may be a ready Baseline, or True to build one from `corpus_dir`
-    with `embedder` (both required then: the baseline runs in-process; `cache_dir` keeps its vectors)."""
+    and return the results. `doc_ids` maps the gold's file names to the service's document ids (default:
+    asked of the target's GET /api/documents). `baseline` may be a ready Baseline, or True to build one from
+    `corpus_dir` with `embedder` (both required then: it runs in-process; `cache_dir` keeps its vectors)."""
     post, close = _poster(target)
     try:
-        scores, rows = _evaluate_target(post, questions)
+        if doc_ids is None:
+            doc_ids = _doc_ids(target)
+        scores, rows = _evaluate_target(post, questions, doc_ids)
     finally:
         close()
     results: dict[str, Any] = {
-        "n_questions": len(questions), "search_top_k": SEARCH_TOP_K,
+        "name": name, "n_questions": len(questions), "search_top_k": SEARCH_TOP_K,
         "systems": {"system": _system_result(scores, rows, {"/api/search": "search_ms", "/api/ask": "ask_ms"})},
     }
     if baseline is True:
@@ -267,7 +301,12 @@ def render_report(results: Mapping[str, Any]) -> str:
     system = results["systems"]["system"]
     agg = system["aggregate"]
     lat = agg["latency_ms"]
-    lines = ["# policy-qa evaluation", "",
+    lines = [f"# policy-qa evaluation{': ' + results['name'] if results.get('name') else ''}", "",
+             "## Calibration vs held-out", "",
+             "Thresholds, weights and word lists are fitted on the calibration half only.", "",
+             *split_table(system), "", *split_breakdown("kind", system["by_split_type"]), "",
+             *split_breakdown("language", system["by_split_lang"]), "",
+             "## All questions", "",
              f"{results['n_questions']} questions ({agg['n_answerable']} answerable, {agg['n_unanswerable']} "
              f"unanswerable). Metric definitions: evals/README.md. Retrieval from /api/search top "
              f"{results['search_top_k']}; answer metrics from /api/ask.", "", *table_rows(results), ""]
@@ -335,31 +374,79 @@ def _save(fig: Any, ax: Any, ylabel: str, title: str, path: Path) -> Path:
 
 # --- command line ----------------------------------------------------------------------------------
 
-def run_from_options(url: str | None = None, question_set: Path | None = None, out_dir: Path = Path("eval-report"),
-                     limit: int | None = None, baseline: bool = True) -> dict[str, Any]:
-    """What `policy-qa eval` does. Without `url` the service runs in-process (FastAPI TestClient over the
-    real app, rate limit raised); with `url` any server speaking the contract is evaluated over HTTP and
-    the baseline is skipped (it is built from the corpus files, in-process)."""
-    questions = load_questions(question_set or DEFAULT_SET)[:limit]
+def split_table(system: Mapping[str, Any]) -> list[str]:
+    """The headline: every metric on the calibration and the held-out half, and the gap between them."""
+    cal, held = (system["by_split"].get(s) or {} for s in ("calibration", "heldout"))
+    lines = ["| metric | calibration | held-out | gap |", "|---|---|---|---|"]
+    for key, label in SPLIT_METRICS:
+        a, b = cal.get(key), held.get(key)
+        gap = f"{a - b:+.3f}" if isinstance(a, float) and isinstance(b, float) else "–"
+        lines.append(f"| {label} | {_fmt(a)} | {_fmt(b)} | {gap} |")
+    return lines
+
+
+def split_breakdown(title: str, groups: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Answers right (answerable) or declined (unanswerable), calibration / held-out, per kind or language."""
+    lines = [f"| {title} | n cal / held | answers right cal | answers right held | declined cal | declined held |",
+             "|---|---|---|---|---|---|"]
+    for value, halves in groups.items():
+        c, h = halves.get("calibration") or {}, halves.get("heldout") or {}
+        lines.append(f"| {value} | {c.get('n', 0)} / {h.get('n', 0)} | {_fmt(c.get('answers_right'))} | "
+                     f"{_fmt(h.get('answers_right'))} | {_fmt(c.get('unanswerable_accuracy'))} | "
+                     f"{_fmt(h.get('unanswerable_accuracy'))} |")
+    return lines
+
+
+SPLIT_METRICS = [("n", "questions"), ("answers_right", "answers right"), ("hit@1", "hit@1"), ("hit@5", "hit@5"),
+                 ("mrr@10", "MRR@10"), ("fact_recall", "fact recall"),
+                 ("unanswerable_accuracy", "unanswerable declined"), ("false_abstention_rate", "false abstention"),
+                 ("numeric_faithfulness", "numeric faithfulness (guard's reading)"),
+                 ("numbers_not_in_citations", "answers with a number not in citations (plain check)"),
+                 ("heading_only", "answers that are a heading or lead-in alone")]
+
+
+def run_from_options(url: str | None = None, question_set: Path | str | None = None,
+                     out_dir: Path = Path("eval-report"), limit: int | None = None, baseline: bool = True,
+                     split: str | None = None) -> dict[str, Any]:
+    """What `policy-qa eval` does. `question_set` is a set name ("bundled", "unseen"), a file, or None for
+    every set. Without `url` each set's corpus is served in-process (FastAPI TestClient over the real app,
+    rate limit raised), the bundled one from POLICY_QA_DATA_DIR and the others from their own data dirs
+    beside it; with `url` one server speaking the contract is evaluated over HTTP, without baseline."""
     if url:
         import httpx
 
+        path = SETS[question_set].path if isinstance(question_set, str) and question_set in SETS else question_set
+        questions = load_questions(Path(path or SETS["bundled"].path), split)[:limit]
         try:
             return run_eval(url, questions, out_dir, baseline=False)
         except httpx.HTTPError as exc:
             raise OSError(f"cannot evaluate {url}: {exc}") from exc
+    names = [question_set] if question_set in SETS else list(SETS) if question_set is None else None
+    if names is None:
+        raise ValueError(f"unknown question set {question_set!r}: one of {', '.join(SETS)}, or use --url")
 
     import logging
 
     from fastapi.testclient import TestClient
 
-    from app.main import create_app
+    from app.main import create_api
     from app.service import QAService
     from app.settings import Settings
 
-    settings = Settings(rate_limit_per_minute=100_000)
-    service = QAService(settings)
-    with TestClient(create_app(settings, service, mount_ui=False)) as client:
-        logging.getLogger("policy_qa").setLevel(logging.WARNING)  # no access line per eval request
-        return run_eval(client, questions, out_dir, baseline=baseline, corpus_dir=settings.corpus_dir,
-                        embedder=service.embedder, cache_dir=settings.data_dir / "eval-cache")
+    results: dict[str, Any] = {}
+    embedder = None
+    base = Settings(rate_limit_per_minute=100_000)
+    for name in names:
+        qset = SETS[name]
+        settings = base if name == "bundled" else base.model_copy(update={
+            "data_dir": base.data_dir / f"eval-{name}", "corpus_dir": qset.corpus_dir,
+            "catalog": qset.catalog or base.data_dir / f"eval-{name}" / "no-catalog.yaml"})
+        service = QAService(settings, embedder)
+        embedder = service.embedder
+        questions = load_questions(qset.path, split)[:limit]
+        with TestClient(create_api(settings, service)) as client:
+            logging.getLogger("policy_qa").setLevel(logging.WARNING)  # no access line per eval request
+            results[name] = run_eval(client, questions, Path(out_dir) / name, baseline=baseline, name=name,
+                                     corpus_dir=qset.corpus_dir, embedder=embedder,
+                                     cache_dir=base.data_dir / "eval-cache")
+    return results

@@ -23,11 +23,12 @@ from tqdm import tqdm
 from corpus.chunker import CHUNKER_VERSION
 from corpus.ingest import Document, IngestResult, save
 from corpus.model import Chunk
+from index.backends import drop_vectors, write_vectors
 from index.cache import EmbeddingCache, content_key
 from index.embedders import Embedder
 from index.errors import IndexBusy, VectorStoreUnavailable
 from index.tokenize import tokenize
-from index.vectors import StoredVectors, VectorStoreConfig, drop_vectors, write_vectors
+from index.vectors import StoredVectors, VectorStoreConfig
 
 log = logging.getLogger("policy_qa.index")
 FORMAT_VERSION = 2  # 2: vectors in FAISS or Milvus, file checksums

@@ -12,10 +12,11 @@ import numpy as np
 from corpus.errors import ChunkNotFound, DocumentNotFound, PolicyQAError
 from corpus.ingest import Document, load_saved
 from corpus.model import Chunk
+from index.backends import open_vectors
 from index.build import FORMAT_VERSION, Manifest, current_build, file_checksum
 from index.embedders import Embedder
 from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
-from index.vectors import VectorIndex, VectorStoreConfig, open_vectors
+from index.vectors import VectorIndex, VectorStoreConfig
 
 
 @dataclass

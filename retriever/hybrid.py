@@ -3,21 +3,18 @@ measures and years a question names, and metadata filters."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from corpus.chunker import cn_to_int
+from corpus.lang.numbering import measure_match
+from corpus.lang.orgs import unit_key
+from corpus.lang.text import normalize_for_search
 from corpus.model import ANNEX, CLOSING, INTRO, LEAD, MEASURE, PREAMBLE, Chunk
-from corpus.text import normalize_for_search
-from corpus.units import unit_key
 from index.embedders import Embedder
 from index.store import IndexStore
 from index.tokenize import tokenize
 from retriever.query import (
-    MeasureRef,
     QueryAnalysis,
     analyse,
     document_keys,
@@ -26,9 +23,6 @@ from retriever.query import (
     year_matches,
 )
 from retriever.rerank import Reranker
-
-_LABEL = re.compile(r"第([一二三四五六七八九十百\d]+)[条章节]|([一二三四五六七八九十]+)、|\(([一二三四五六七八九十]+)\)"
-                    r"|\((\d+)\)|(\d+)\.|([一二三四五六七八九十]+)是")
 
 
 @dataclass(frozen=True)
@@ -68,29 +62,6 @@ class Hit:
     dense: float  # cosine similarity of query and passage
     bm25: float
     rank: int
-
-
-def _measure_path(measure: str) -> list[tuple[str, int]]:
-    path = []
-    for m in _LABEL.finditer(measure):
-        family = ("any", "cn", "paren", "paren", "dot", "shi")[next(i for i in range(6) if m.group(i + 1))]
-        path.append((family, cn_to_int(next(g for g in m.groups() if g))))
-    return path
-
-
-def measure_match(refs: Sequence[MeasureRef], measure: str) -> int:
-    """How many of the question's number references this chunk's path satisfies (0 = none or a clash)."""
-    path = _measure_path(measure)
-    if not path or not refs:
-        return 0
-    matched = 0
-    for ref in refs:
-        if ref.family == "any":
-            ok = path[-1][1] == ref.number
-        else:
-            ok = any(f == ref.family and n == ref.number for f, n in path)
-        matched += ok
-    return matched if matched == len(refs) else 0
 
 
 class Retriever:
@@ -135,10 +106,10 @@ class Retriever:
                 weights[doc_id] = self.config.doc_boost ** min(hits, 2)
         return weights
 
-    def search(self, query: str, top_k: int = 5, filters: Filters | None = None) -> list[Hit]:
-        """The top_k chunks for `query`, best first."""
+    def search(self, query: str | QueryAnalysis, top_k: int = 5, filters: Filters | None = None) -> list[Hit]:
+        """The top_k chunks for `query` (a question, or its analysis when the caller made one), best first."""
         filters = filters or Filters()
-        analysis = analyse(query)
+        analysis = query if isinstance(query, QueryAnalysis) else analyse(query)
         n = len(self.store.chunks)
         if n == 0:
             return []

@@ -1,5 +1,7 @@
-"""Understand a question before searching: normalise it, expand English terms, and find what it names
-directly (a document, a measure number, a year or place)."""
+"""Understand a question once, before anything else: normalise it, expand English terms, and read what it
+names (a document, a measure number, years, places), what it asks (the expected answer type, the unit of an
+asked figure, document facts) and which of its words are specific. Every later stage reads this analysis;
+none re-reads the question."""
 
 from __future__ import annotations
 
@@ -7,39 +9,52 @@ import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
-from pathlib import Path
 
+import jieba
+import jieba.posseg as posseg
 import yaml
 
-from corpus.chunker import cn_to_int
+from corpus.lang.dates import years
+from corpus.lang.docnumber import doc_number_key
+from corpus.lang.numbering import MeasureRef, measure_refs
+from corpus.lang.numbers import asked_unit
+from corpus.lang.text import normalize_for_search, normalize_width
+from corpus.lang.words import DATA, glossary, ordered_list, place_names, specificity, word_list
 from corpus.model import DocumentMeta
-from corpus.text import normalize_for_search, normalize_width
 
-GLOSSARY = Path(__file__).with_name("glossary.yaml")
-# Question wording that carries no content and only pulls retrieval towards other questions.
-# Interrogatives and demonstratives (什么时候, 哪里, 几家, 谁, 这份 …) are grammar, not content.
-_FILLER = re.compile(r"(请问|请告诉我|我想知道|想了解一下|想了解|是多少|是什么|有哪些|有什么|是哪些|是哪个|哪些|哪个|多少|什么时候|什么|何时|几时|哪里|哪儿|哪一年|哪年|哪天|几月几[号日]|几[年月号日天家个座项名人次批所条]|为什么|为何|怎么样|怎么|怎样|如何|谁|这些|这份|这个|这项|这条|那条|那个|吗|呢|吧|\?|？)")  # noqa: E501
-_MEASURE_REF = re.compile(
-    r"第\s*(?P<n>[0-9]+|[一二三四五六七八九十百]+)\s*(?:条|條|项|項|点|點|部分|款)"
-    r"|(?:measure|item|article|point)\s*(?:no\.?\s*)?(?P<en>\d+)"
-    r"|[(（](?P<paren>[一二三四五六七八九十]+|\d+)[)）]"
-    r"|(?<![\d.])(?P<dot>\d{1,2})[.、](?![\d])"
-    r"|(?P<shi>[一二三四五六七八九十])是"
-    r"|(?P<cn>[一二三四五六七八九十]+)、",
-    re.IGNORECASE,
-)
-# Who issued a document and when; "由谁兼任" and "哪个部门牵头" ask about a measure, not about the document.
-_METADATA = re.compile(r"文号|印发|发布|发文|落款|哪天|几月几[号日]|什么时候(?!.{0,4}(?:施行|实施|生效|执行))|签发|"
-                       r"(?:由谁|哪个(?:部门|单位|机关)|哪些(?:部门|单位|机关))(?:联合)?(?:印发|发布|发文|签发|制定|出台|发的)|"
-                       r"document number|issued|issuer|published|when was", re.IGNORECASE)
-_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
-_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}\s*[\[〔［【(（]\s*(\d{4})\s*[\]〕］】)）﹞]\s*(\d{1,4})\s*号")
+# Answer types (corpus/lang/data/answer_types.yaml).
+FIGURE, DATE, ORGANISATION, TASKS, ITEMS, CONTENT, YESNO, TEXT = (
+    "figure", "date", "organisation", "tasks", "items", "content", "yesno", "text")
+
+
+@lru_cache(maxsize=1)
+def _filler() -> re.Pattern[str]:
+    return re.compile("|".join(map(re.escape, ordered_list("filler.txt"))) + r"|\?|？")
+
+
+@lru_cache(maxsize=1)
+def _answer_types() -> tuple[dict[str, re.Pattern[str]], list[tuple[str, re.Pattern[str]]]]:
+    data = yaml.safe_load((DATA / "answer_types.yaml").read_text(encoding="utf-8"))
+    facts = {name: re.compile(p, re.IGNORECASE) for name, p in data["doc_facts"].items()}
+    return facts, [(name, re.compile(p, re.IGNORECASE)) for name, p in data["types"]]
+
+
+@lru_cache(maxsize=1)
+def _glossary() -> list[tuple[re.Pattern[str], str]]:
+    return [(re.compile(rf"\b{re.escape(en)}\b", re.IGNORECASE), zh)
+            for en, zh in sorted(glossary().items(), key=lambda kv: -len(kv[0]))]
+
+
+def expand_english(text: str) -> str:
+    """Chinese terms for the glossary phrases in an English question (overlapping phrases all count:
+    "basic research funding" gives both 基础研究 and 研发经费)."""
+    return " ".join(dict.fromkeys(zh for pattern, zh in _glossary() if pattern.search(text)))
 
 
 @dataclass(frozen=True)
-class MeasureRef:
-    number: int
-    family: str  # "any" for 第N条 / measure N, else "cn", "paren", "dot", "shi"
+class Term:
+    word: str
+    weight: float  # how specific the word is in general Chinese (jieba's IDF)
 
 
 @dataclass
@@ -50,21 +65,38 @@ class QueryAnalysis:
     expansion: str = ""  # Chinese terms for an English question
     measures: list[MeasureRef] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
-    doc_number: tuple[str, str] | None = None
-    metadata: bool = False  # asks who issued a document, when, or its number: answered by preamble/closing
+    doc_number: tuple[str, ...] | None = None
+    answer_type: str = TEXT
+    unit: str | None = None  # the unit an asked figure must be in ("亿美元" → 美元)
+    doc_facts: tuple[str, ...] = ()  # "issuer", "number", "date": asked about the document itself
+    places: tuple[str, ...] = ()  # places the question names (Chinese), without their level suffix
+    latin_names: tuple[str, ...] = ()  # capitalised words of an English question (places, bodies)
+    terms: tuple[Term, ...] = ()  # the question's specific words, with their weights
+
+    @property
+    def metadata(self) -> bool:
+        return bool(self.doc_facts)
+
+    @property
+    def content(self) -> str:
+        """The Chinese wording the passages are compared with: an English question's expansion."""
+        return self.expansion if self.english else self.text
 
 
-@lru_cache(maxsize=1)
-def _glossary() -> list[tuple[re.Pattern[str], str]]:
-    terms = yaml.safe_load(GLOSSARY.read_text(encoding="utf-8"))["terms"]
-    return [(re.compile(rf"\b{re.escape(en)}\b", re.IGNORECASE), zh)
-            for en, zh in sorted(terms.items(), key=lambda kv: -len(kv[0]))]
+def _terms(text: str) -> tuple[Term, ...]:
+    stop = word_list("stopwords.txt")
+    words = dict.fromkeys(w.strip() for w in jieba.cut(text) if w.strip())
+    return tuple(Term(w, specificity(w)) for w in words
+                 if re.search(r"[\u4e00-\u9fffa-z]", w) and w not in stop and not w.isdigit())
 
 
-def expand_english(text: str) -> str:
-    """Chinese terms for the glossary phrases in an English question (overlapping phrases all count:
-    "basic research funding" gives both 基础研究 and 研发经费)."""
-    return " ".join(dict.fromkeys(zh for pattern, zh in _glossary() if pattern.search(text)))
+def _places(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(re.sub(r"(市|省|盟|自治区|县|区)$", "", w.word) for w in posseg.cut(text)
+                               if w.flag == "ns" and len(w.word) >= 2))
+
+
+def answer_type(normalised_question: str) -> str:
+    return next(name for name, pattern in _answer_types()[1] if pattern.search(normalised_question))
 
 
 def analyse(question: str) -> QueryAnalysis:
@@ -72,21 +104,26 @@ def analyse(question: str) -> QueryAnalysis:
     latin = sum(ch.isascii() and ch.isalpha() for ch in width)
     cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in width)
     english = latin > 2 * cjk
-    text = normalize_for_search(_FILLER.sub(" ", width))
-    text = re.sub(r"\s+", " ", text).strip() or normalize_for_search(width)
-    analysis = QueryAnalysis(original=question, text=text, english=english)
-    if english:
-        analysis.expansion = expand_english(width)
-    for m in _MEASURE_REF.finditer(width):
-        kind = next(k for k in ("n", "en", "paren", "dot", "shi", "cn") if m.group(k))
-        family = {"n": "any", "en": "any"}.get(kind, kind)
-        analysis.measures.append(MeasureRef(cn_to_int(m.group(kind)), family))
-    doc_number = _DOC_NUMBER.search(width)
-    if doc_number:
-        analysis.doc_number = (doc_number.group(1), doc_number.group(2))
-    analysis.years = [int(y) for y in _YEAR.findall(width)]
-    analysis.metadata = bool(_METADATA.search(normalize_for_search(width)))
-    return analysis
+    folded = normalize_for_search(width)
+    text = re.sub(r"\s+", " ", normalize_for_search(_filler().sub(" ", width))).strip() or folded
+    latin_names = tuple(re.findall(r"(?<![.?!]\s)(?<!^)\b([A-Z][A-Za-z]+)", width.split("?")[0])) if english else ()
+    # "Henan" is 河南: romanised place names are searched and judged as the Chinese places they spell.
+    romanised = tuple(dict.fromkeys(place_names()[n.lower()] for n in latin_names if n.lower() in place_names()))
+    expansion = " ".join(filter(None, (expand_english(width), *romanised))) if english else ""
+    facts, _ = _answer_types()
+    doc_facts = tuple(name for name, pattern in facts.items()
+                      if name != "date_with_other_fact" and pattern.search(folded))
+    if doc_facts and "date" not in doc_facts and facts["date_with_other_fact"].search(folded):
+        doc_facts += ("date",)
+    content = expansion if english else text
+    return QueryAnalysis(
+        original=question, text=text, english=english, expansion=expansion,
+        measures=measure_refs(width), years=years(width), doc_number=doc_number_key(width),
+        answer_type=answer_type(folded), unit=asked_unit(question), doc_facts=doc_facts,
+        places=tuple(dict.fromkeys((*_places(text if not english else ""), *romanised))),
+        latin_names=tuple(n for n in latin_names if n.lower() not in place_names()),
+        terms=_terms(content),
+    )
 
 
 def _city(region: str) -> str:
@@ -112,10 +149,8 @@ def title_overlap(analysis: QueryAnalysis, meta: DocumentMeta) -> int:
 
 
 def matches_doc_number(analysis: QueryAnalysis, meta: DocumentMeta) -> bool:
-    if not analysis.doc_number or not meta.doc_number:
-        return False
-    own = _DOC_NUMBER.search(normalize_width(meta.doc_number))
-    return bool(own) and (own.group(1), own.group(2)) == analysis.doc_number
+    own = doc_number_key(meta.doc_number) if meta.doc_number else None
+    return bool(analysis.doc_number) and own == analysis.doc_number
 
 
 def year_matches(year: int, meta: DocumentMeta) -> bool:

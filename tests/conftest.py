@@ -75,7 +75,7 @@ def service(settings, embedder):
 def client(settings, service):
     from fastapi.testclient import TestClient
 
-    from app.main import create_app
+    from policy_qa.server import create_app
 
     with TestClient(create_app(settings, service)) as test_client:
         yield test_client

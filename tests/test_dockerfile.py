@@ -160,7 +160,7 @@ def test_copy_sources_exist_and_cover_every_package(dockerfile: list[Instruction
 def test_console_script_and_subcommands_exist(dockerfile: list[Instruction], pyproject: dict) -> None:
     import typer
 
-    from app.cli import app
+    from policy_qa.cli import app
 
     scripts = pyproject["project"].get("scripts", {})
     assert SCRIPT in scripts, f"Dockerfile runs `{SCRIPT}` but pyproject [project.scripts] does not declare it"
@@ -183,7 +183,7 @@ def test_console_script_and_subcommands_exist(dockerfile: list[Instruction], pyp
 def test_port_and_healthcheck_route(dockerfile: list[Instruction]) -> None:
     from starlette.routing import Match
 
-    from app.main import create_app
+    from app.main import create_api
     from app.settings import Settings
 
     default_port = Settings.model_fields["port"].default
@@ -209,7 +209,7 @@ def test_port_and_healthcheck_route(dockerfile: list[Instruction]) -> None:
     # Ask each route whether it serves GET <path>: recent FastAPI wraps included routers in objects without a
     # `.path`, so the paths of create_app().routes alone miss /healthz; `matches` sees through them.
     scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "headers": [], "query_string": b""}
-    routes = create_app(Settings(), mount_ui=False).routes
+    routes = create_api(Settings()).routes
     assert any(r.matches(scope)[0] == Match.FULL for r in routes), (
         f"HEALTHCHECK probes GET {path!r}, which no route of the app serves; probe /healthz")
 

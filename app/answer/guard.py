@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from corpus.grounding import claim_problems
-from corpus.numbers import unsupported_quantities
+from corpus.lang.numbers import unsupported_quantities
 
 MARKER = re.compile(r"\[(\d+)\]")
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]|\s*(?:\[\d+\])+)*")

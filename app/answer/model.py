@@ -21,3 +21,5 @@ class Answer:
     confidence: float
     mode: str = "extractive"  # or "generative"
     notes: list[str] = field(default_factory=list)  # why the guard dropped text, why we abstained
+    reason: str = "ok"  # the judge's or verifier's reason, in plain words, when abstained
+    rule: str = ""  # the rule that refused, or the composer that answered

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 from fastapi.testclient import TestClient
 
-from app.main import create_app
+from app.main import create_api
 from app.service import QAService
 from app.settings import Settings
-from corpus.numbers import unsupported_quantities
-from corpus.text import normalize_for_search
+from corpus.lang.numbers import unsupported_quantities
+from corpus.lang.text import normalize_for_search
 from evals.dataset import load_questions
 
 
@@ -33,7 +33,7 @@ def main() -> None:
     service = QAService(settings)
     questions = load_questions()
     recalls, unsupported, abstain_ok, false_abstain, latency, embed = [], 0, [], [], [], []
-    with TestClient(create_app(settings, service, mount_ui=False)) as client:
+    with TestClient(create_api(settings, service)) as client:
         for q in questions:
             t = time.perf_counter()
             body = client.post("/api/ask", json={"question": q.question}).json()
@@ -46,7 +46,7 @@ def main() -> None:
             if q.answerable:
                 false_abstain.append(body["abstained"])
                 answer = normalize_for_search(body["answer"])
-                got = [normalize_for_search(f) in answer for f in q.gold_facts]
+                got = [normalize_for_search(f) in answer for f in q.facts]
                 recalls.append(sum(got) / len(got))
                 if args.show_failures and not all(got):
                     print(f"MISS {q.id} {q.question} | {body['answer'][:120]!r}")

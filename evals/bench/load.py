@@ -103,7 +103,8 @@ class Server:
         self.port = port
         self.log = tempfile.NamedTemporaryFile(prefix="policy-qa-load-", suffix=".log", delete=False)  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
+            [sys.executable, "-m", "policy_qa.cli", "serve", "--host", HOST, "--port", str(port),
+             "--workers", str(workers)],
             cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None)
 

@@ -19,9 +19,16 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from app.service import QAService
 from app.settings import Settings
-from corpus.text import normalize_width
+from corpus.lang.text import normalize_width
 from evals.dataset import Question, load_questions
-from retriever.hybrid import Retriever
+from evals.run import gold_ids as evals_gold_ids
+from retriever.hybrid import Hit, Retriever
+
+
+def gold_ids(q: Question, hits: list[Hit], doc_ids: dict[str, str]) -> tuple[str, ...]:
+    as_dicts = [{"chunk_id": h.chunk.chunk_id, "doc_id": h.chunk.doc_id, "text": h.chunk.text,
+                 "measure": h.chunk.measure} for h in hits]
+    return tuple(evals_gold_ids(q, as_dicts, doc_ids))
 
 
 def rank_metrics(ranked: list[list[str]], golds: list[tuple[str, ...]]) -> dict[str, float]:
@@ -47,7 +54,7 @@ def naive_baseline(service: QAService, questions: list[Question]) -> dict[str, f
         _, ids = index.search(service.embedder.embed_queries([q.question]), 10)
         ranked.append([str(i) for i in ids[0]])
         golds.append(tuple(str(i) for i, t in enumerate(texts)
-                           if all(normalize_width(f) in normalize_width(t) for f in q.gold_facts[:1])))
+                           if all(normalize_width(f) in normalize_width(t) for f in q.facts[:1])))
     return rank_metrics(ranked, golds)
 
 
@@ -59,6 +66,7 @@ def main() -> None:
     service = QAService(settings)
     questions = [q for q in load_questions() if q.answerable]
     english = [q for q in questions if q.lang == "en"]
+    doc_ids = {d.meta.source_file: d.meta.doc_id for d in service.store.documents.values()}
     base = settings.retrieval_config()
     modes = {
         "dense only": replace(base, bm25_weight=0.0, structure=False),
@@ -71,15 +79,16 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for name, config in modes.items():
         retriever = Retriever(service.store, service.embedder, config)
-        ranked, times = [], []
+        ranked, golds, times = [], [], []
         for q in questions:
             t = time.perf_counter()
             hits = retriever.search(q.question, 10)
             times.append((time.perf_counter() - t) * 1000)
             ranked.append([h.chunk.chunk_id for h in hits])
-        m = rank_metrics(ranked, [q.gold_chunk_ids for q in questions])
+            golds.append(gold_ids(q, hits, doc_ids))
+        m = rank_metrics(ranked, golds)
         en = rank_metrics([r for r, q in zip(ranked, questions, strict=True) if q.lang == "en"],
-                          [q.gold_chunk_ids for q in english])
+                          [g for g, q in zip(golds, questions, strict=True) if q.lang == "en"])
         p95 = float(np.percentile(times, 95))
         print(f"| {name} | {m['hit@1']:.3f} | {m['hit@5']:.3f} | {m['mrr@10']:.3f} | {en['hit@5']:.3f} | "
               f"{statistics.median(times):.1f} | {p95:.1f} |")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
+from app.main import create_api
 from app.service import QAService
 from app.settings import Settings
 
@@ -24,7 +24,7 @@ def admin_client(tmp_path, fresh_data_dir, embedder):
     shutil.copytree(REPO / "corpus" / "documents", corpus)
     settings = Settings(data_dir=fresh_data_dir, corpus_dir=corpus, admin_api_key="secret-key",
                         rate_limit_per_minute=10_000, max_upload_bytes=4096)
-    with TestClient(create_app(settings, QAService(settings, embedder), mount_ui=False)) as client:
+    with TestClient(create_api(settings, QAService(settings, embedder))) as client:
         yield client, corpus
 
 

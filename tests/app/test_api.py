@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from corpus.numbers import unsupported_quantities
+from corpus.lang.numbers import unsupported_quantities
 from evals.dataset import load_questions
 
 pytestmark = pytest.mark.slow
@@ -140,10 +140,9 @@ def test_admin_reload_needs_the_key(client):
 def test_rate_limit_is_per_client_with_friendly_error(settings, service):
     from fastapi.testclient import TestClient
 
-    from app.main import create_app
+    from app.main import create_api
 
-    with TestClient(create_app(settings.model_copy(update={"rate_limit_per_minute": 2}), service,
-                               mount_ui=False)) as c:
+    with TestClient(create_api(settings.model_copy(update={"rate_limit_per_minute": 2}), service)) as c:
         codes = [c.post("/api/search", json={"query": "稀土"}).status_code for _ in range(3)]
         assert codes == [200, 200, 429]
         assert "rate limit" in c.post("/api/ask", json={"question": "稀土"}).json()["message"]

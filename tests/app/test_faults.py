@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from app.main import create_app
+from app.main import create_api
 from app.service import QAService
 from app.settings import Settings
 from index.build import CURRENT, current_build, write_pointer
@@ -24,7 +24,7 @@ from index.errors import IndexCorrupt
 pytestmark = pytest.mark.slow
 
 QUESTION = "稀土新材料产值目标?"
-FACT = "200亿元"  # evals/questions.jsonl q002
+FACT = "200亿元"  # evals/sets/bundled.jsonl q002
 TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 
 
@@ -36,9 +36,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def live_server(settings, service) -> Iterator[str]:
-    """create_app(settings, service) served by a real uvicorn in a thread on a free loopback port."""
+    """create_api(settings, service) served by a real uvicorn in a thread on a free loopback port."""
     port = _free_port()
-    config = uvicorn.Config(create_app(settings, service), host="127.0.0.1", port=port, log_level="warning",
+    config = uvicorn.Config(create_api(settings, service), host="127.0.0.1", port=port, log_level="warning",
                             lifespan="on", timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
@@ -135,7 +135,7 @@ def test_reload_onto_a_damaged_index_is_refused_and_the_old_one_keeps_serving(fr
     service = QAService(settings, embedder)
     old_build = current_build(settings.index_dir)
     assert old_build is not None
-    with TestClient(create_app(settings, service, mount_ui=False)) as client:
+    with TestClient(create_api(settings, service)) as client:
         before = client.post("/api/ask", json={"question": QUESTION}).json()
         health_before = client.get("/healthz").json()
         assert FACT in before["answer"]
@@ -168,7 +168,7 @@ def test_reload_recovers_once_the_index_is_rebuilt(fresh_data_dir, embedder):
     settings = Settings(data_dir=fresh_data_dir, admin_api_key="k", rate_limit_per_minute=10_000)
     service = QAService(settings, embedder)
     old_build = current_build(settings.index_dir)
-    with TestClient(create_app(settings, service, mount_ui=False)) as client:
+    with TestClient(create_api(settings, service)) as client:
         broken = settings.index_dir / "20991231T235959999999"
         shutil.copytree(old_build, broken)
         _damage(broken / "vectors.faiss", "garbage")

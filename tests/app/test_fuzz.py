@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.main import create_app
+from app.main import create_api
 from app.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -30,7 +30,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 def _published_schema() -> dict:
     """The OpenAPI document the app serves; building the app loads no index (that happens in its lifespan)."""
-    return create_app(Settings(log_json=True), mount_ui=False).openapi()
+    return create_api(Settings(log_json=True)).openapi()
 
 
 # schemathesis.pytest.from_fixture() cannot run under pytest 9 (it writes Function._nodeid, which is gone), so the
@@ -40,7 +40,7 @@ schema = schemathesis.openapi.from_dict(_published_schema()).exclude(path_regex=
 
 @pytest.fixture(scope="module")
 def fuzz_app(settings, service):
-    return create_app(settings, service, mount_ui=False)
+    return create_api(settings, service)
 
 
 @schema.parametrize()

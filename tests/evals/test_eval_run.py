@@ -1,5 +1,5 @@
-"""evals.run: the whole dev set through the real app must clear the CI thresholds, and the naive
-baseline must be built, searched and judged as evals/README.md describes."""
+"""evals.run: both question sets, calibration and held-out halves, through the real app must clear the CI
+thresholds; and the naive baseline must be built, searched and judged as evals/README.md describes."""
 
 from __future__ import annotations
 
@@ -10,26 +10,53 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evals.dataset import Question, load_questions
+from evals.dataset import SETS, Gold, Question, load_questions
 from evals.run import build_baseline, run_eval
 
-# CI thresholds (evals/README.md): a little under the product's measured figures on the dev set.
-THRESHOLDS = {"hit@5": 0.90, "fact_recall": 0.70, "unanswerable_accuracy": 0.70}
+# CI thresholds (evals/README.md), a few points under the figures measured on each half, the same for both
+# halves: nothing here is fitted to the held-out half. Numbers absent from the citations: none, ever.
+THRESHOLDS = {
+    "bundled": {"answers_right": 0.70, "hit@5": 0.90, "unanswerable_accuracy": 0.55, "false_abstention_rate": 0.10},
+    "unseen": {"answers_right": 0.33, "hit@5": 0.80, "unanswerable_accuracy": 0.35, "false_abstention_rate": 0.25},
+}
+CEILINGS = {"false_abstention_rate"}
+
+
+@pytest.fixture(scope="module")
+def unseen_client(tmp_path_factory: pytest.TempPathFactory, embedder):
+    """The app over the unseen-document corpus, metadata inferred from the text (no catalogue)."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_api
+    from app.service import QAService
+    from app.settings import Settings
+
+    data = tmp_path_factory.mktemp("unseen-data")
+    qset = SETS["unseen"]
+    settings = Settings(data_dir=data, corpus_dir=qset.corpus_dir, catalog=data / "no-catalog.yaml",
+                        rate_limit_per_minute=100_000)
+    with TestClient(create_api(settings, QAService(settings, embedder))) as client:
+        yield client
 
 
 @pytest.mark.slow
-def test_dev_set_clears_ci_thresholds(client, tmp_path: Path) -> None:
-    questions = load_questions()
-    results = run_eval(client, questions, tmp_path, baseline=False)
-    agg = results["systems"]["system"]["aggregate"]
-    assert agg["n"] == len(questions)
-    for metric, floor in THRESHOLDS.items():
-        assert agg[metric] >= floor, f"{metric} {agg[metric]:.3f} < {floor}"
-    assert agg["numeric_faithfulness"] == 1.0
-    assert agg["false_abstention_rate"] <= 0.08
-    assert set(agg["latency_ms"]) == {"/api/search", "/api/ask"}
+@pytest.mark.parametrize("name", list(SETS))
+def test_question_sets_clear_ci_thresholds_on_both_halves(name, request, tmp_path: Path) -> None:
+    client = request.getfixturevalue("client" if name == "bundled" else "unseen_client")
+    questions = load_questions(SETS[name].path)
+    results = run_eval(client, questions, tmp_path, baseline=False, name=name)
+    system = results["systems"]["system"]
+    assert system["aggregate"]["n"] == len(questions)
+    for split in ("calibration", "heldout"):
+        agg = system["by_split"][split]
+        for metric, bound in THRESHOLDS[name].items():
+            ok = agg[metric] <= bound if metric in CEILINGS else agg[metric] >= bound
+            assert ok, f"{name} {split}: {metric} {agg[metric]:.3f} vs {bound}"
+        assert agg["numbers_not_in_citations"] == 0, f"{name} {split}: an answer states a number its sources lack"
+        assert agg["numeric_faithfulness"] == 1.0
+        assert agg["heading_only"] == 0, f"{name} {split}: an answer is a heading or lead-in alone"
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
-    assert "| system |" in report and "least faithful" in report and "baseline" not in results["systems"]
+    assert "| answers right |" in report and "held-out" in report and "least faithful" in report
     saved = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert len(saved["systems"]["system"]["questions"]) == len(questions)
     for png in ("metrics.png", "latency.png"):
@@ -65,7 +92,8 @@ def test_baseline_on_tiny_corpus(tmp_path: Path) -> None:
     assert len(baseline.texts) > 2 and all(len(t) <= 500 for t in baseline.texts)
     assert baseline.sources[-1] == "b"
 
-    question = Question("q1", "新建公共充电桩多少台?", "zh", "number", True, (), ("2000台",), ())
+    question = Question("q1", "新建公共充电桩多少台?", "zh", "simplified", "number", True, "heldout",
+                        (Gold("b.txt", "新建公共充电桩2000台"),), ("2000台",))
     ranked = baseline.search(question.question)
     assert ranked[0][0] == len(baseline.texts) - 1  # the charging passage first
     answer = baseline.answer(ranked)
@@ -77,10 +105,15 @@ def test_baseline_on_tiny_corpus(tmp_path: Path) -> None:
     again = build_baseline(corpus, FakeEmbedder(), cache_dir=tmp_path / "cache")  # from the cache
     assert again.search(question.question) == ranked
 
-    results = run_eval(lambda path, payload: {"hits": [{"chunk_id": "x"}]} if path == "/api/search" else
-                       {"answer": "", "citations": [], "abstained": True, "confidence": 0.0},
-                       [question], tmp_path / "out", baseline=baseline)
+    def target(path: str, payload: dict) -> dict:
+        if path == "/api/search":
+            return {"hits": [{"chunk_id": "x", "doc_id": "b", "text": "全年新建公共充电桩2000台。"}]}
+        return {"answer": "", "citations": [], "abstained": True, "confidence": 0.0}
+
+    results = run_eval(target, [question], tmp_path / "out", baseline=baseline, doc_ids={"b.txt": "b"})
     base = results["systems"]["baseline"]["aggregate"]
     assert base["hit@1"] == 1.0 and base["fact_recall"] == 1.0 and base["false_abstention_rate"] == 0.0
-    assert results["systems"]["system"]["aggregate"]["false_abstention_rate"] == 1.0
+    system = results["systems"]["system"]
+    assert system["aggregate"]["hit@1"] == 1.0  # the gold span is found in the hit's text
+    assert system["aggregate"]["false_abstention_rate"] == 1.0 and system["by_split"]["heldout"]["answers_right"] == 0
     assert "| baseline |" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
+from app.main import create_api
 from app.service import QAService, build_from_corpus
 from app.settings import Settings
 from index.build import current_build
@@ -64,7 +64,7 @@ def test_milvus_retrieval_and_answers_match_faiss(milvus_settings, settings, emb
                [in_milvus.chunks[p].chunk_id for p in milvus_pos], question
         np.testing.assert_allclose(milvus_scores, faiss_scores, atol=1e-5)
 
-    with TestClient(create_app(milvus_settings, QAService(milvus_settings, embedder), mount_ui=False)) as client:
+    with TestClient(create_api(milvus_settings, QAService(milvus_settings, embedder))) as client:
         for question in QUESTIONS:
             got = client.post("/api/ask", json={"question": question}).json()
             expected = service.ask(question)
@@ -98,7 +98,7 @@ def test_vector_database_failures_are_clear_503s(milvus_settings, milvus_uri, em
 
     # The build's collection dropped behind the server's back: questions get a 503 that says why.
     pymilvus.MilvusClient(uri=milvus_uri).drop_collection(f"{milvus_settings.milvus_prefix}_{build.name}")
-    with TestClient(create_app(milvus_settings, service, mount_ui=False)) as client:
+    with TestClient(create_api(milvus_settings, service)) as client:
         r = client.post("/api/ask", json={"question": QUESTIONS[0]})
         assert r.status_code == 503, r.text
         assert r.json()["error"] == "vector_store_unavailable" and "Milvus" in r.json()["message"]

@@ -50,9 +50,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, corpus_data_dir: Path, embe
     server; its data dir is a private copy of the session index (what fresh_data_dir does per test)."""
     import uvicorn
 
-    from app.main import create_app
     from app.service import QAService, build_from_corpus
     from app.settings import Settings
+    from policy_qa.server import create_app
 
     root = tmp_path_factory.mktemp("browser")
     data = root / "data"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.numbers import asked_unit, states_figure_in
+from corpus.lang.numbers import asked_unit, states_figure_in
 
 
 @pytest.mark.parametrize(("question", "unit"), [

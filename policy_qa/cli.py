@@ -144,26 +144,34 @@ def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[in
     # A damaged or outdated index is reported here in one line, not as a traceback from each worker; this
     # process does not load the model itself (it would hold it for the server's lifetime).
     check_build(build)
-    uvicorn.run("app.main:create_app", factory=True, host=host or settings.host, port=port or settings.port,
+    uvicorn.run("policy_qa.server:create_app", factory=True, host=host or settings.host, port=port or settings.port,
                 workers=workers, log_level="warning")
 
 
 @app.command("eval")
 @handles_errors
 def eval_(url: Annotated[str | None, typer.Option(help="base URL of a running server; default: in-process")] = None,
-          question_set: Annotated[Path | None, typer.Option("--set", help="questions JSONL; default: dev set")] = None,
+          question_set: Annotated[str | None, typer.Option(
+              "--set", help="a set name (bundled, unseen) or a questions JSONL; default: every set")] = None,
+          split: Annotated[str | None, typer.Option(help="calibration or heldout; default: both")] = None,
           out: Annotated[Path, typer.Option(help="output folder")] = Path("eval-report"),
           limit: Annotated[int | None, typer.Option(min=1, help="first N questions only")] = None,
           baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="naive RAG row (in-process)")]
           = True) -> None:
     """Score /api/search and /api/ask on the question set; write report.md, results.json and plots to OUT."""
-    from evals.run import run_from_options, table_rows  # evals sits right of app in the layout; only this needs it
+    from evals.dataset import SETS, SPLITS
+    from evals.run import run_from_options, split_table, table_rows
 
-    if question_set is not None and not question_set.is_file():
-        raise ValueError(f"no such question set: {question_set}")
-    results = run_from_options(url, question_set, out, limit, baseline)
-    typer.echo("\n".join(table_rows(results)))
-    typer.echo(f"wrote {out / 'report.md'}, {out / 'results.json'}, {out / 'metrics.png'}, {out / 'latency.png'}")
+    if question_set not in (None, *SETS) and not Path(question_set).is_file():
+        raise ValueError(f"no such question set: {question_set} (a file, or one of {', '.join(SETS)})")
+    if split not in (None, *SPLITS):
+        raise ValueError(f"no such split: {split} (one of {', '.join(SPLITS)})")
+    results = run_from_options(url, question_set, out, limit, baseline, split)
+    for name, result in (results.items() if not url else [("", results)]):
+        typer.echo(f"## {name}" if name else "")
+        typer.echo("\n".join(split_table(result["systems"]["system"])))
+        typer.echo("\n".join(table_rows(result)))
+    typer.echo(f"wrote reports under {out}")
 
 
 def main() -> None:

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import jieba
 
-from corpus.text import normalize_for_search
+from corpus.lang.sentences import CITATION
+from corpus.lang.text import normalize_for_search
+from corpus.lang.words import ordered_list
 
 _MAGNITUDE = {"十": 10, "百": 100, "千": 1_000, "万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
@@ -19,7 +21,6 @@ _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 
 _ARABIC = re.compile(r"(?<![0-9A-Za-z.])(\d+(?:,\d{3})*(?:\.\d+)?)\s*(%|％|‰)?\s*([十百千万萬亿億]*)")
 # Chinese-numeral quantities only when a counter or unit follows, so 一是 / 统一 / 十四五 stay words.
 _CN_QTY = re.compile(r"([零〇一二两兩三四五六七八九十百千万萬亿億]{1,8})(?=[个個家项項名人座台吨噸元亿億万萬%倍批条條所])")  # noqa: E501
-_CITATION = re.compile(r"\[\d+\]")
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def _cn_value(text: str) -> float | None:
 
 def quantities(text: str) -> list[Quantity]:
     """Quantities stated in `text`; citation markers such as [2] are not quantities."""
-    text = _CITATION.sub(" ", unicodedata.normalize("NFKC", text))
+    text = CITATION.sub(" ", unicodedata.normalize("NFKC", text))
     found: list[Quantity] = []
     for m in _ARABIC.finditer(text):
         value = float(m.group(1).replace(",", ""))
@@ -72,12 +73,11 @@ def unsupported_quantities(answer: str, passages: list[str]) -> list[str]:
     return [q.surface for q in quantities(answer) if q.key not in known]
 
 
-# Units and measure words a question may ask its figure in ("多少亿美元", "几家"): general Chinese usage,
-# longest first so 千瓦时 is not read as 千瓦 and 个百分点 not as 个.
-_UNIT_WORDS = ("个百分点|百分点|美元|欧元|港元|港币|新台币|台币|日元|元|千瓦时|千瓦|兆瓦|瓩|瓦|吨标准煤|吨|"
-               "平方公里|平方米|立方米|公里|千米|米|公顷|亩|gwh|mwh|kwh|gw|mw|kw|倍|人次|个|家|项|座|台|辆|套|所|条|"
-               "批|次|户|处|人|名|件|张|篇|部|艘|架|场|届")
-_UNIT_TOKEN = re.compile(rf"[十百千万亿]*?({_UNIT_WORDS})")  # lazy: 万千瓦 is 万 + 千瓦
+# Longest first (data/unit_words.txt) so 千瓦时 is not read as 千瓦 and 个百分点 not as 个; lazy magnitude:
+# 万千瓦 is 万 + 千瓦.
+_UNITS = {line.partition("=")[0]: line.partition("=")[2] or line for line in ordered_list("unit_words.txt")}
+# "钱=元": a word a question asks a figure in, and the unit the documents state it in.
+_UNIT_TOKEN = re.compile(rf"[十百千万亿]*?({'|'.join(map(re.escape, _UNITS))})")
 _NUMERAL = r"(?:\d|[零〇一二两三四五六七八九十百千万亿])"
 
 
@@ -92,7 +92,7 @@ def asked_unit(question: str) -> str | None:
             after = [word[1:] + words[i + 1], word[1:]]
         else:
             continue
-        unit = next((m.group(1) for a in after if (m := _UNIT_TOKEN.fullmatch(a))), None)
+        unit = next((_UNITS[m.group(1)] for a in after if (m := _UNIT_TOKEN.fullmatch(a))), None)
         # 个 is the general counter: "多少个工作站" is answered by "3家" as well.
         if unit and unit != "个":
             return unit

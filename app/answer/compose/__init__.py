@@ -1,0 +1,37 @@
+"""Compose: one composer per answer shape, behind one Protocol. The pipeline asks each in order whether it
+fits the question and the passages the judge let through; the first that fits writes the draft."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from index.store import IndexStore
+from retriever.hybrid import Hit
+from retriever.query import QueryAnalysis
+
+
+@dataclass(frozen=True)
+class Draft:
+    text: str  # with [n] markers, n counting from 1 over `cited`
+    cited: tuple[Hit, ...]
+    shape: str  # which composer wrote it
+    quotes: tuple[str, ...] = ()  # the verbatim text quoted from the passages (what the verifier checks)
+
+
+class Composer(Protocol):
+    name: str
+
+    def compose(self, analysis: QueryAnalysis, passages: list[Hit], store: IndexStore) -> Draft | None:
+        """A draft answer from `passages` (best first), or None when this shape does not fit."""
+        ...
+
+
+def composers() -> list[Composer]:
+    from app.answer.compose.items import ItemsComposer
+    from app.answer.compose.quote import QuoteComposer
+    from app.answer.compose.record import RecordComposer
+    from app.answer.compose.tasks import TasksComposer
+    from app.answer.compose.units import UnitsComposer
+
+    return [RecordComposer(), UnitsComposer(), TasksComposer(), ItemsComposer(), QuoteComposer()]

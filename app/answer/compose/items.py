@@ -1,0 +1,87 @@
+"""The items of a section, gathered when they are separate chunks: the question asks for items ("有哪些",
+"包括哪些") and the answering passage is the section's introduction, or one of its items while the question
+names the section's heading. Items come in document order, each cited; an item the document does not number
+is not invented."""
+
+from __future__ import annotations
+
+from app.answer.compose import Draft
+from app.answer.compose.cite import measure_name, where
+from corpus.lang.numbering import strip_marker
+from corpus.lang.sentences import sentences
+from corpus.lang.text import normalize_for_search
+from corpus.model import INTRO, MEASURE, Chunk
+from index.store import IndexStore
+from retriever.hybrid import Hit
+from retriever.query import ITEMS, TASKS, QueryAnalysis
+
+MAX_ITEMS = 12
+
+
+def _children(store: IndexStore, doc_id: str, prefix: str) -> list[Chunk]:
+    depth = prefix.count(".")
+    return [c for c in store.chunks_of(doc_id) if c.chunk_id.startswith(prefix) and c.kind in (MEASURE, INTRO)
+            and c.piece == 1 and c.chunk_id.removesuffix(".intro").count(".") == depth]
+
+
+def _names_heading(analysis: QueryAnalysis, heading: str) -> bool:
+    """The question names this heading: its most specific word is in it."""
+    if not analysis.terms or not heading:
+        return False
+    top = max(analysis.terms, key=lambda t: t.weight)
+    return top.word in normalize_for_search(heading)
+
+
+def section_items(analysis: QueryAnalysis, passages: list[Hit], store: IndexStore) -> tuple[Hit, list[Chunk]] | None:
+    """(the passage that stands for the section, its items) or None."""
+    for hit in passages[:3]:
+        chunk = hit.chunk
+        if chunk.kind == INTRO:
+            prefix = chunk.chunk_id.removesuffix(".intro") + "."
+        elif len(chunk.heading_path) >= 2 and _names_heading(analysis, chunk.heading_path[-2]):
+            prefix = chunk.chunk_id.split("~")[0].rsplit(".", 1)[0] + "."
+        else:
+            continue
+        items = _children(store, chunk.doc_id, prefix)
+        if len(items) >= 2:
+            return hit, items
+    return None
+
+
+def item_line(chunk: Chunk) -> str:
+    """"24.强化政策支持", or the item's first sentence as the document numbers it: "（一）未履行…职责的；"."""
+    name = measure_name(chunk)
+    if name != chunk.measure:
+        return name
+    first = sentences(chunk.text)[0] if sentences(chunk.text) else chunk.text
+    label = chunk.measure.split(" ")[-1]
+    return first if strip_marker(first) != first else f"{label}{first}"
+
+
+class ItemsComposer:
+    name = "items"
+
+    def compose(self, analysis: QueryAnalysis, passages: list[Hit], store: IndexStore) -> Draft | None:
+        if analysis.answer_type not in (ITEMS, TASKS):
+            return None
+        found = section_items(analysis, passages, store)
+        if found is None:
+            return None
+        section, items = found
+        shown = items[:MAX_ITEMS]
+        cited = [Hit(c, 0.0, 0.0, 0.0, 0) for c in shown]
+        # No count in the text: a number the passages do not state would not pass verification.
+        head = section.chunk if section.chunk.kind == INTRO else None
+        lines = [f"{where(head) if head else '《' + section.chunk.title + '》'}包括：" if not analysis.english
+                 else f"{where(head) if head else '《' + section.chunk.title + '》'} lists:"]
+        if head:
+            cited.insert(0, section)
+            lines[0] += "[1]"
+        quotes = []
+        for n, c in enumerate(shown, 2 if head else 1):
+            line = item_line(c)
+            quotes.append(line)
+            lines.append(f"{line}[{n}]")
+        if len(items) > len(shown):
+            lines.append("……（其余各项见原文）" if not analysis.english else "… (more in the document)")
+        return Draft("\n".join(lines), tuple(cited), self.name, tuple(quotes))

@@ -1,0 +1,200 @@
+"""Judge: do the retrieved passages answer the question? An ordered list of named rules, each a general
+test that question-answering systems make, none fitted to a corpus:
+
+1. `retrieved` — something was found;
+2. `measure_exists` — a measure the question names by number exists among the passages;
+3. `names_known` — every romanised name of an English question is a name the passages state;
+4. per passage, `places_and_years` — every place and year the question names is stated by the passage or
+   its document's record;
+5. `specific_words` — the question's specific words, weighted by how rare they are in general Chinese
+   (jieba's IDF), are stated in a passage;
+6. `answer_type` — that passage holds what the question expects: a figure (in the asked unit), a date or
+   period, an organisation, items, or a statement.
+
+Rules 4 to 6 are applied to each candidate passage: the passages that pass are the ones an answer may
+cite, in retrieval order. The first rule that fails gives the verdict and its reason, which reach the user."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import jieba
+from pypinyin import lazy_pinyin
+
+from corpus.lang.dates import TIME_EXPRESSION, year_forms
+from corpus.lang.numbering import measure_match
+from corpus.lang.numbers import quantities, states_figure_in
+from corpus.lang.orgs import names_organisation
+from corpus.lang.sentences import sentences
+from corpus.lang.text import normalize_for_search
+from corpus.lang.words import glossary
+from corpus.model import DocumentMeta
+from retriever.hybrid import Hit
+from retriever.query import DATE, FIGURE, ITEMS, ORGANISATION, TASKS, QueryAnalysis
+
+CANDIDATES = 5  # passages judged: the retriever's top five hold the right passage ~95% of the time
+# A passage must state this share of the question's specific-word weight: settings.abstain_min_coverage,
+# fitted on the calibration splits of evals/sets/ (evals/README.md).
+MIN_COVERAGE = 0.6  # default when no setting is given
+
+
+@dataclass(frozen=True)
+class Verdict:
+    answerable: bool
+    rule: str  # the rule that decided ("ok" when every rule passed)
+    reason: str  # for the user, in plain words
+    confidence: float
+    passages: tuple[Hit, ...] = ()  # the passages that answer, best first
+    coverage: float = 0.0
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every rule reads: the analysis, the candidate passages and their documents' records."""
+
+    analysis: QueryAnalysis
+    hits: Sequence[Hit]
+    meta: Callable[[str], DocumentMeta]
+    record_text: dict[str, str] = field(default_factory=dict)  # doc_id → normalised title, issuer, region
+
+    def evidence(self, hit: Hit) -> str:
+        return f"{hit.chunk.search_text} {self.record_text.get(hit.chunk.doc_id, '')}"
+
+
+def _record(meta: DocumentMeta) -> str:
+    return normalize_for_search(f"{meta.title} {meta.issuer} {meta.region} {' '.join(meta.aliases)} "
+                                f"{meta.doc_number or ''}")
+
+
+def _romanised(text: str) -> frozenset[str]:
+    """Pinyin of the words of `text`, with and without a place's level ("深圳市" → "shenzhen", "shenzhenshi")."""
+    words = {w for w in jieba.cut_for_search(text) if len(w) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", w)}
+    words |= {re.sub(r"(市|省|县|区|盟|镇|自治区)$", "", w) for w in words}
+    return frozenset("".join(lazy_pinyin(w)) for w in words)
+
+
+_PINYIN_SYLLABLE = re.compile(
+    r"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|ai|ei|ao|ou|an|en|"
+    r"in|un|ia|ie|iu|ua|uo|ue|er|a|o|e|i|u|v)")
+
+
+def _looks_pinyin(word: str) -> bool:
+    """"Shenzhen", "Hangzhou": a proper name made of two or more pinyin syllables names a Chinese place."""
+    w = word.lower()
+    pos, count = 0, 0
+    while pos < len(w):
+        m = _PINYIN_SYLLABLE.match(w, pos)
+        if not m or not m.group(0):
+            return False
+        pos, count = m.end(), count + 1
+    return count >= 2
+
+
+# --- rules over the whole candidate set ------------------------------------------------------------------
+
+def retrieved(ctx: Context) -> str | None:
+    return None if ctx.hits else "nothing was retrieved"
+
+
+def measure_exists(ctx: Context) -> str | None:
+    refs = ctx.analysis.measures
+    if refs and not ctx.analysis.english and not any(measure_match(refs, h.chunk.measure) for h in ctx.hits):
+        return "the documents have no measure with that number"
+    return None
+
+
+def names_known(ctx: Context) -> str | None:
+    """An English question's romanised names ("Ningbo", "Dadao") must be names the candidate passages or
+    their documents' records state in Chinese."""
+    if not ctx.analysis.latin_names:
+        return None
+    docs = {h.chunk.doc_id for h in ctx.hits}
+    english = " ".join(f"{ctx.meta(d).title_en} {ctx.meta(d).region_en}" for d in docs).lower()
+    stated = [*(ctx.record_text.get(d, "") for d in docs), *(h.chunk.search_text for h in ctx.hits)]
+    known = _romanised(" ".join(stated))
+    glossary_words = {w for phrase in glossary() for w in phrase.split()}
+    unknown = [w for w in ctx.analysis.latin_names if _looks_pinyin(w) and w.lower() not in glossary_words
+               and w.lower() not in known and w.lower() not in english]
+    return f"the documents do not mention {', '.join(unknown)}" if unknown else None
+
+
+SET_RULES: list[Callable[[Context], str | None]] = [retrieved, measure_exists, names_known]
+
+
+# --- rules per passage ------------------------------------------------------------------------------------
+
+def coverage(ctx: Context, hit: Hit) -> float:
+    """Share of the question's specific-word weight that the passage (with its headings and its document's
+    record) states."""
+    terms = ctx.analysis.terms
+    total = sum(t.weight for t in terms)
+    if not total:
+        return 1.0
+    text = ctx.evidence(hit)
+    return sum(t.weight for t in terms if t.word in text) / total
+
+
+def has_answer_type(analysis: QueryAnalysis, text: str, has_units: bool = False) -> bool:
+    """Whether `text` holds what the question expects."""
+    kind = analysis.answer_type
+    if kind == FIGURE or analysis.unit:
+        return states_figure_in(text, analysis.unit) if analysis.unit else bool(quantities(text))
+    if kind == DATE:
+        return bool(TIME_EXPRESSION.search(normalize_for_search(text)))
+    if kind == ORGANISATION:
+        return has_units or names_organisation(normalize_for_search(text))
+    if kind in (ITEMS, TASKS):
+        return len(sentences(text)) >= 2 or has_units
+    return True
+
+
+def places_and_years(ctx: Context, hit: Hit) -> str | None:
+    """Every place and year the question names is stated by this passage or its document's record. A year
+    merely inside a plan's period (2025 in a 2023-2027 plan) does not make the plan's 2027 target an answer
+    about 2025; the document's own year counts."""
+    text = ctx.evidence(hit)
+    missing = [p for p in ctx.analysis.places if normalize_for_search(p) not in text]
+    own = ctx.meta(hit.chunk.doc_id).year
+    missing += [f"{y}年" for y in ctx.analysis.years if y != own and not any(f in text for f in year_forms(y))]
+    return f"the passages do not mention {', '.join(missing)}" if missing else None
+
+
+def answering(ctx: Context, hit: Hit, min_coverage: float) -> tuple[bool, float, str]:
+    missing = places_and_years(ctx, hit)
+    if missing:
+        return False, 0.0, missing
+    cov = coverage(ctx, hit)
+    if cov < min_coverage:
+        return False, cov, f"the passages state {cov:.0%} of what the question asks about"
+    units = bool(hit.chunk.lead_units or hit.chunk.responsible_units)
+    if not has_answer_type(ctx.analysis, hit.chunk.text, units):
+        return False, cov, f"no passage states the {_TYPE_WORDS.get(ctx.analysis.answer_type, 'answer')} asked for"
+    return True, cov, "ok"
+
+
+_TYPE_WORDS = {FIGURE: "figure", DATE: "date or period", ORGANISATION: "organisation", ITEMS: "items"}
+
+
+def judge(analysis: QueryAnalysis, hits: Sequence[Hit], meta: Callable[[str], DocumentMeta],
+          min_coverage: float = MIN_COVERAGE) -> Verdict:
+    candidates = list(hits[:CANDIDATES])
+    ctx = Context(analysis, candidates, meta, {h.chunk.doc_id: _record(meta(h.chunk.doc_id)) for h in candidates})
+    dense = candidates[0].dense if candidates else 0.0
+    for rule in SET_RULES:
+        reason = rule(ctx)
+        if reason:
+            return Verdict(False, rule.__name__, reason, round(0.3 * max(dense, 0.0), 3))
+    judged = [(hit, *answering(ctx, hit, min_coverage)) for hit in candidates]
+    passing = tuple(hit for hit, ok, _, _ in judged if ok)
+    best_cov = max(cov for _, _, cov, _ in judged)
+    if not passing:
+        # The reason the closest passage gives: the top one, unless another came further.
+        _, _, cov, reason = max(judged, key=lambda j: j[2])
+        rule = ("places_and_years" if reason.startswith("the passages do not mention") else
+                "specific_words" if cov < min_coverage else "answer_type")
+        return Verdict(False, rule, reason, round(0.5 * best_cov, 3), coverage=best_cov)
+    cov = max(c for h, ok, c, _ in judged if ok)
+    confidence = round(min(1.0, 0.5 + 0.5 * cov) * (1.0 if passing[0] is candidates[0] else 0.9), 3)
+    return Verdict(True, "ok", "ok", confidence, passing, cov)

@@ -1,0 +1,47 @@
+"""Sentences, clauses and citation markers."""
+
+from __future__ import annotations
+
+import re
+
+CITATION = re.compile(r"\[(\d+)\]")
+SENTENCE_END = "。！？!?；;"
+_SENTENCE = re.compile(r"[^。；;!?！？\n]+[。；;!?！？]?")
+_CLAUSE = re.compile(r"[^,，]+[,，]?")
+LONG_SENTENCE = 80  # characters: scraped texts often write one 300-character sentence per measure
+
+
+def strip_citations(text: str) -> str:
+    return CITATION.sub("", text)
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences with their end mark; a line break ends one too."""
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+
+
+def clauses(sentence: str) -> list[str]:
+    """A long sentence cut at its commas; a short one whole."""
+    if len(sentence) <= LONG_SENTENCE:
+        return [sentence]
+    return [c for c in _CLAUSE.findall(sentence) if c.strip(",， ")]
+
+
+def first_sentence(text: str) -> tuple[str, str]:
+    """(first sentence without its end mark, the rest)."""
+    for i, ch in enumerate(text):
+        if ch in "。!?！？":
+            return text[:i], text[i + 1:]
+    return text, ""
+
+
+def looks_like_heading(text: str, max_chars: int = 30) -> bool:
+    """A heading, not a sentence: short, no clause punctuation inside, no figures ("强化政策支持", "总则");
+    "本措施自2025年4月1日起施行，有效期3年" is a sentence."""
+    body = text.strip().rstrip("。.:：;；")
+    return 0 < len(body) <= max_chars and not re.search(r"[，,；;：:\d]", body)
+
+
+def is_lead_in(sentence: str) -> bool:
+    """A sentence that only announces what follows ("…履行以下职责：", "主要有以下方面:")."""
+    return sentence.rstrip().rstrip("。").rstrip().endswith((":", "："))
