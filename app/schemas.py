@@ -95,11 +95,16 @@ class AskResponse(BaseModel):
     abstained: bool
     confidence: float
     mode: str
+    # Why the service declined ("the passages do not mention 广州"), or "ok"; and the judge's rule that refused
+    # or the composer that answered ("places_and_years", "quote", "units", …).
+    reason: str = "ok"
+    rule: str = ""
 
     @classmethod
     def of(cls, answer: Answer) -> AskResponse:
         return cls(
             answer=answer.answer, abstained=answer.abstained, confidence=answer.confidence, mode=answer.mode,
+            reason=answer.reason, rule=answer.rule,
             citations=[CitationOut(n=c.n, chunk_id=c.hit.chunk.chunk_id, doc_id=c.hit.chunk.doc_id,
                                    title=c.hit.chunk.title, measure=c.hit.chunk.measure, text=c.hit.chunk.text,
                                    score=round(c.hit.score, 6), heading_path=list(c.hit.chunk.heading_path),

@@ -111,9 +111,10 @@ def _title(lines: list[str]) -> str | None:
     return None
 
 
-def infer_meta(source_file: str, cleaned: str) -> DocumentMeta:
+def infer_meta(source_file: str, cleaned: str, removed: list[str] | None = None) -> DocumentMeta:
     """Metadata for a document the catalogue does not list, read from its own text as a reader would: its own
-    title line, its own 文号, its signature. A field the text does not clearly state stays empty."""
+    title line, its own 文号, its signature. A field the text does not clearly state stays empty. `removed` are
+    the page-chrome lines cleaning dropped: a portal's "发布日期：2022-09-05" is the publication date."""
     lines = [line.strip() for line in cleaned.split("\n")[:HEAD_LINES] if line.strip()]
     title = _title(lines) or Path(source_file).stem
     head = "\n".join(lines)
@@ -123,6 +124,7 @@ def infer_meta(source_file: str, cleaned: str) -> DocumentMeta:
         doc_id=slugify(source_file), title=title, source_file=source_file, issuer=issuer,
         doc_number=_own_doc_number(lines), issue_date=_issue_date(cleaned, lines), script=script,
         region=_region(f"{issuer} {title}"),
+        published=next((d for line in removed or () if _LABEL.match(line) for d in dates(line)), None),
     )
 
 

@@ -57,7 +57,7 @@ def ingest_files(files: Iterable[Path], catalog_path: Path = DEFAULT_CATALOG,
         except BadDocument as exc:
             report.error = exc.reason
             continue
-        meta = catalog.get(path.name) or infer_meta(path.name, cleaned.text)
+        meta = catalog.get(path.name) or infer_meta(path.name, cleaned.text, cleaned.removed_lines)
         if meta.doc_id in seen_ids:
             report.error = f"duplicate document id '{meta.doc_id}'"
             continue

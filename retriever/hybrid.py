@@ -17,6 +17,7 @@ from index.tokenize import tokenize
 from retriever.query import (
     QueryAnalysis,
     analyse,
+    corpus_places,
     document_keys,
     matches_doc_number,
     title_overlap,
@@ -72,6 +73,11 @@ class Retriever:
         self.config = config or RetrievalConfig()
         self.reranker = reranker
         self._doc_keys = {doc_id: document_keys(d.meta) for doc_id, d in store.documents.items()}
+        self.places = corpus_places(d.meta for d in store.documents.values())
+
+    def analyse(self, question: str) -> QueryAnalysis:
+        """The question's analysis, with this corpus's places read into romanised names."""
+        return analyse(question, self.places)
 
     def _allowed(self, filters: Filters) -> np.ndarray | None:
         if filters.empty():
@@ -109,7 +115,7 @@ class Retriever:
     def search(self, query: str | QueryAnalysis, top_k: int = 5, filters: Filters | None = None) -> list[Hit]:
         """The top_k chunks for `query` (a question, or its analysis when the caller made one), best first."""
         filters = filters or Filters()
-        analysis = query if isinstance(query, QueryAnalysis) else analyse(query)
+        analysis = query if isinstance(query, QueryAnalysis) else self.analyse(query)
         n = len(self.store.chunks)
         if n == 0:
             return []

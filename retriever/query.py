@@ -6,6 +6,7 @@ none re-reads the question."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -13,6 +14,7 @@ from functools import lru_cache
 import jieba
 import jieba.posseg as posseg
 import yaml
+from pypinyin import lazy_pinyin
 
 from corpus.lang.dates import years
 from corpus.lang.docnumber import doc_number_key
@@ -69,8 +71,8 @@ class QueryAnalysis:
     answer_type: str = TEXT
     unit: str | None = None  # the unit an asked figure must be in ("亿美元" → 美元)
     doc_facts: tuple[str, ...] = ()  # "issuer", "number", "date": asked about the document itself
+    about_itself: bool = False  # "这份文件…": the document asked of, not one its text cites
     places: tuple[str, ...] = ()  # places the question names (Chinese), without their level suffix
-    latin_names: tuple[str, ...] = ()  # capitalised words of an English question (places, bodies)
     terms: tuple[Term, ...] = ()  # the question's specific words, with their weights
 
     @property
@@ -99,20 +101,42 @@ def answer_type(normalised_question: str) -> str:
     return next(name for name, pattern in _answer_types()[1] if pattern.search(normalised_question))
 
 
-def analyse(question: str) -> QueryAnalysis:
+_LEVEL = re.compile(r"(市|省|县|区|盟|镇|自治区|自治州|地区)$")
+
+
+def corpus_places(metas: Iterable[DocumentMeta]) -> dict[str, str]:
+    """Romanised spelling → place, for the places the documents' titles, issuers and regions name
+    ("binzhou" → 滨州): where two places share a spelling, the one the corpus names wins."""
+    places: dict[str, str] = {}
+    for meta in metas:
+        text = normalize_for_search(f"{meta.title} {meta.issuer} {meta.region}")
+        for word in (w.word for w in posseg.cut(text) if w.flag == "ns" and len(w.word) >= 2):
+            for form in {word, _LEVEL.sub("", word)}:
+                if len(form) >= 2:
+                    places["".join(lazy_pinyin(form))] = form
+    return places
+
+
+def analyse(question: str, places: Mapping[str, str] | None = None) -> QueryAnalysis:
+    """The analysis of one question; `places` maps romanised place names to the corpus's own (corpus_places)."""
     width = normalize_width(question)
     latin = sum(ch.isascii() and ch.isalpha() for ch in width)
     cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in width)
     english = latin > 2 * cjk
     folded = normalize_for_search(width)
     text = re.sub(r"\s+", " ", normalize_for_search(_filler().sub(" ", width))).strip() or folded
-    latin_names = tuple(re.findall(r"(?<![.?!]\s)(?<!^)\b([A-Z][A-Za-z]+)", width.split("?")[0])) if english else ()
-    # "Henan" is 河南: romanised place names are searched and judged as the Chinese places they spell.
-    romanised = tuple(dict.fromkeys(place_names()[n.lower()] for n in latin_names if n.lower() in place_names()))
+    # "Henan" is 河南: romanised place names are searched and judged as the Chinese places they spell, the
+    # corpus's own places first, then every place of jieba's dictionary.
+    known = {**place_names(), **(places or {})}
+    names = re.findall(r"\b([A-Z][a-z]+)(?=(\s+[A-Z])?)", width) if english else []
+    romanised = tuple(dict.fromkeys(known[n.lower()] for n, _ in names if n.lower() in known))
+    # A name run on by another capitalised word ("Dadao Industrial", "Jiaozhou Bay") names a company or a
+    # feature, not a place the documents must mention; it still helps the search.
+    standalone = tuple(dict.fromkeys(known[n.lower()] for n, more in names if n.lower() in known and not more))
     expansion = " ".join(filter(None, (expand_english(width), *romanised))) if english else ""
     facts, _ = _answer_types()
     doc_facts = tuple(name for name, pattern in facts.items()
-                      if name != "date_with_other_fact" and pattern.search(folded))
+                      if name not in ("date_with_other_fact", "self") and pattern.search(folded))
     if doc_facts and "date" not in doc_facts and facts["date_with_other_fact"].search(folded):
         doc_facts += ("date",)
     content = expansion if english else text
@@ -120,16 +144,16 @@ def analyse(question: str) -> QueryAnalysis:
         original=question, text=text, english=english, expansion=expansion,
         measures=measure_refs(width), years=years(width), doc_number=doc_number_key(width),
         answer_type=answer_type(folded), unit=asked_unit(question), doc_facts=doc_facts,
-        places=tuple(dict.fromkeys((*_places(text if not english else ""), *romanised))),
-        latin_names=tuple(n for n in latin_names if n.lower() not in place_names()),
+        about_itself=bool(facts["self"].search(folded)),
+        places=tuple(dict.fromkeys((*_places(text if not english else ""), *standalone))),
         terms=_terms(content),
     )
 
 
 def _city(region: str) -> str:
-    """"内蒙古自治区包头市" → "包头"."""
-    tail = re.split(r"(?:自治区|省)", region)[-1]
-    return re.sub(r"(市|盟|地区|自治州)$", "", tail)
+    """"内蒙古自治区包头市" → "包头", "新疆维吾尔自治区" → "新疆维吾尔"."""
+    tail = [p for p in re.split(r"(?:自治区|省)", region) if p][-1:] or [""]
+    return re.sub(r"(市|盟|地区|自治州)$", "", tail[0])
 
 
 def document_keys(meta: DocumentMeta) -> list[str]:

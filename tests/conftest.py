@@ -4,11 +4,13 @@ anything but loopback fail loudly."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import socket
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -79,3 +81,29 @@ def client(settings, service):
 
     with TestClient(create_app(settings, service)) as test_client:
         yield test_client
+
+
+class FakeEmbedder:
+    """Deterministic unit vectors from character counts: texts sharing characters point the same way. For
+    unit tests of what comes after retrieval; end-to-end tests use the real model."""
+
+    model_id = "fake:chars"
+    dim = 64
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for ch in text:
+                out[row, int(hashlib.md5(ch.encode()).hexdigest(), 16) % self.dim] += 1.0
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._embed(list(texts))
+
+    def embed_passages(self, texts: list[str], **_: object) -> np.ndarray:
+        return self._embed(list(texts))
+
+
+@pytest.fixture(scope="session")
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()

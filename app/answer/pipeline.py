@@ -15,7 +15,7 @@ from app.answer.model import Answer, Citation
 from app.answer.verify import verify
 from index.store import IndexStore
 from retriever.hybrid import Filters, Hit, Retriever
-from retriever.query import QueryAnalysis, analyse
+from retriever.query import QueryAnalysis
 
 log = logging.getLogger("policy_qa.answer")
 
@@ -49,7 +49,7 @@ def _answer(draft: Draft, verdict: Verdict) -> Answer:
 
 def ask(question: str, retriever: Retriever, store: IndexStore, *, top_k: int, min_coverage: float,
         filters: Filters | None = None, llm: LLMConfig | None = None) -> Answer:
-    analysis = analyse(question)
+    analysis = retriever.analyse(question)
     hits = retriever.search(analysis, max(top_k, CANDIDATES), filters)
     meta = lambda doc_id: store.document(doc_id).meta  # noqa: E731
     verdict = judge(analysis, hits, meta, min_coverage)
@@ -58,7 +58,11 @@ def ask(question: str, retriever: Retriever, store: IndexStore, *, top_k: int, m
     # answers it when nothing it names is missing from the documents.
     if analysis.doc_facts and hits and verdict.rule not in {r.__name__ for r in SET_RULES}:
         draft = RecordComposer().compose(analysis, hits[:top_k], store)
-        if draft:
+        if draft is None and analysis.about_itself:
+            # A 文号 or date quoted from the text would be another document's (a 印发 notice cites its superior's).
+            return abstention(analysis, hits[:RELATED], Verdict(
+                False, "document_record", "the document does not state what is asked about it", 0.2))
+        if draft is not None:
             verdict = Verdict(True, "ok", "ok", max(verdict.confidence, 0.5), tuple(draft.cited))
     if draft is None:
         if not verdict.answerable:

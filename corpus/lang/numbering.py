@@ -63,7 +63,7 @@ def strip_marker(text: str) -> str:
 def cn_to_int(text: str) -> int:
     """A Chinese numeral (一 … 九十九, 一百…, 二○二六), digits or a circled digit → int."""
     text = text.strip()
-    if text.isdigit():
+    if text.isdecimal():  # not isdigit(): "③".isdigit() is True
         return int(text)
     if len(text) == 1 and "①" <= text <= "⑳":
         return ord(text) - ord("①") + 1

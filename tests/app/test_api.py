@@ -48,6 +48,12 @@ def test_unanswerable_questions_abstain(client, question):
     body = _ask(client, question)
     assert body["abstained"] is True
     assert "未在已收录的政策文件中找到" in body["answer"] and "仅供参考" in body["answer"]
+    assert body["reason"] != "ok" and body["rule"]  # why it declined reaches the client
+
+
+def test_a_refusal_names_what_the_documents_lack(client):
+    body = _ask(client, "鄂尔多斯市的氢能产业目标是多少?")
+    assert body["rule"] == "places_and_years" and "鄂尔多斯" in body["reason"]
 
 
 def test_no_answer_contains_a_number_its_citations_lack(client):

@@ -3,11 +3,9 @@ thresholds; and the naive baseline must be built, searched and judged as evals/R
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from evals.dataset import SETS, Gold, Question, load_questions
@@ -63,32 +61,12 @@ def test_question_sets_clear_ci_thresholds_on_both_halves(name, request, tmp_pat
         assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
 
 
-class FakeEmbedder:
-    """Deterministic unit vectors from character counts: texts sharing characters point the same way."""
-
-    model_id = "fake:chars"
-    dim = 64
-
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for ch in text:
-                out[row, int(hashlib.md5(ch.encode()).hexdigest(), 16) % self.dim] += 1.0
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._embed(list(texts))
-
-    def embed_passages(self, texts: list[str], **_: object) -> np.ndarray:
-        return self._embed(list(texts))
-
-
-def test_baseline_on_tiny_corpus(tmp_path: Path) -> None:
+def test_baseline_on_tiny_corpus(tmp_path: Path, fake_embedder) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "a.txt").write_text("全市稀土产业产值达到1000亿元以上。" * 40, encoding="utf-8")
     (corpus / "b.txt").write_text("全年新建公共充电桩2000台。", encoding="utf-8")
-    baseline = build_baseline(corpus, FakeEmbedder(), cache_dir=tmp_path / "cache")
+    baseline = build_baseline(corpus, fake_embedder, cache_dir=tmp_path / "cache")
     assert len(baseline.texts) > 2 and all(len(t) <= 500 for t in baseline.texts)
     assert baseline.sources[-1] == "b"
 
@@ -102,7 +80,7 @@ def test_baseline_on_tiny_corpus(tmp_path: Path) -> None:
     assert answer["citations"][0]["chunk_id"] == f"baseline:{len(baseline.texts) - 1}"
     assert baseline.gold_ids(question) == [f"baseline:{len(baseline.texts) - 1}"]
 
-    again = build_baseline(corpus, FakeEmbedder(), cache_dir=tmp_path / "cache")  # from the cache
+    again = build_baseline(corpus, fake_embedder, cache_dir=tmp_path / "cache")  # from the cache
     assert again.search(question.question) == ranked
 
     def target(path: str, payload: dict) -> dict:

@@ -5,10 +5,13 @@ is not invented."""
 
 from __future__ import annotations
 
+import re
+
 from app.answer.compose import Draft
-from app.answer.compose.cite import measure_name, where
+from app.answer.compose.cite import heading_title, where
 from corpus.lang.numbering import strip_marker
-from corpus.lang.sentences import sentences
+from corpus.lang.numbers import quantities
+from corpus.lang.sentences import looks_like_heading, sentences
 from corpus.lang.text import normalize_for_search
 from corpus.model import INTRO, MEASURE, Chunk
 from index.store import IndexStore
@@ -16,6 +19,7 @@ from retriever.hybrid import Hit
 from retriever.query import ITEMS, TASKS, QueryAnalysis
 
 MAX_ITEMS = 12
+MAX_OWN = 4  # sentences of the section's own text
 
 
 def _children(store: IndexStore, doc_id: str, prefix: str) -> list[Chunk]:
@@ -32,30 +36,36 @@ def _names_heading(analysis: QueryAnalysis, heading: str) -> bool:
     return top.word in normalize_for_search(heading)
 
 
+def _parent_prefix(chunk: Chunk) -> str:
+    return chunk.chunk_id.split("~")[0].rsplit(".", 1)[0] + "."
+
+
 def section_items(analysis: QueryAnalysis, passages: list[Hit], store: IndexStore) -> tuple[Hit, list[Chunk]] | None:
-    """(the passage that stands for the section, its items) or None."""
-    for hit in passages[:3]:
-        chunk = hit.chunk
-        if chunk.kind == INTRO:
-            prefix = chunk.chunk_id.removesuffix(".intro") + "."
-        elif len(chunk.heading_path) >= 2 and _names_heading(analysis, chunk.heading_path[-2]):
-            prefix = chunk.chunk_id.split("~")[0].rsplit(".", 1)[0] + "."
-        else:
-            continue
-        items = _children(store, chunk.doc_id, prefix)
-        if len(items) >= 2:
-            return hit, items
+    """(the passage that stands for the section, its items) or None: the items of a section introduction
+    among the top passages; else the siblings of an item when the question names their section's heading."""
+    top = passages[:3]
+    for hit in top:
+        if hit.chunk.kind == INTRO:
+            items = _children(store, hit.chunk.doc_id, hit.chunk.chunk_id.removesuffix(".intro") + ".")
+            if len(items) >= 2:
+                return hit, items
+    for hit in top:
+        if len(hit.chunk.heading_path) >= 2 and _names_heading(analysis, hit.chunk.heading_path[-2]):
+            items = _children(store, hit.chunk.doc_id, _parent_prefix(hit.chunk))
+            if len(items) >= 2:
+                return hit, items
     return None
 
 
 def item_line(chunk: Chunk) -> str:
-    """"24.强化政策支持", or the item's first sentence as the document numbers it: "（一）未履行…职责的；"."""
-    name = measure_name(chunk)
-    if name != chunk.measure:
-        return name
+    """An item as its list shows it: "24.强化政策支持" (its own number and title), or its first sentence as the
+    document numbers it ("（一）未按规定公示收支情况的；")."""
+    label = re.sub(r"^.*、(?=.)", "", chunk.measure.split(" ")[-1])  # "二、(三)" → "(三)"
+    title = heading_title(chunk)
     first = sentences(chunk.text)[0] if sentences(chunk.text) else chunk.text
-    label = chunk.measure.split(" ")[-1]
-    return first if strip_marker(first) != first else f"{label}{first}"
+    if strip_marker(first) != first:  # the text shows its own number: as the document writes it
+        return first
+    return f"{label}{title}" if title and looks_like_heading(title, 20) and not quantities(title) else f"{label}{first}"
 
 
 class ItemsComposer:
@@ -72,12 +82,14 @@ class ItemsComposer:
         cited = [Hit(c, 0.0, 0.0, 0.0, 0) for c in shown]
         # No count in the text: a number the passages do not state would not pass verification.
         head = section.chunk if section.chunk.kind == INTRO else None
-        lines = [f"{where(head) if head else '《' + section.chunk.title + '》'}包括：" if not analysis.english
-                 else f"{where(head) if head else '《' + section.chunk.title + '》'} lists:"]
+        name = where(head) if head else f"《{section.chunk.title}》"
+        # The section's own sentences come first: items it states before its numbered ones are items too.
+        own = "".join(sentences(head.text)[:MAX_OWN]) if head else ""
+        lines = [f"{name}：{own}" if own else f"{name}{'包括：' if not analysis.english else ' lists:'}"]
+        quotes = [own] if own else []
         if head:
             cited.insert(0, section)
             lines[0] += "[1]"
-        quotes = []
         for n, c in enumerate(shown, 2 if head else 1):
             line = item_line(c)
             quotes.append(line)

@@ -68,7 +68,7 @@ def subtree(hit: Hit, store: IndexStore) -> list[Hit]:
     """The items under a measure ("第十七条" → its (一), (二) …), each a passage of its own."""
     prefix = hit.chunk.chunk_id.split("~")[0].removesuffix(".intro") + "."
     return [Hit(c, 0.0, 0.0, 0.0, 0) for c in store.chunks_of(hit.chunk.doc_id)
-            if c.chunk_id.startswith(prefix) and c.piece == 1][:MAX_WHOLE]
+            if c.chunk_id.startswith(prefix) and c.piece == 1 and c.chunk_id != hit.chunk.chunk_id][:MAX_WHOLE]
 
 
 def quote(analysis: QueryAnalysis, hit: Hit, whole: bool = False) -> Quote:

@@ -1,0 +1,120 @@
+"""The language layer on small texts: numerals, numbering paths and references, dates in every common form,
+文号, titles, headings and lead-ins, unit names, asked units, answer types."""
+
+from __future__ import annotations
+
+import pytest
+
+from corpus.lang.dates import date_forms, dates, own_line_dates, year_forms
+from corpus.lang.docnumber import doc_number_key, find_doc_number
+from corpus.lang.numbering import cn_to_int, measure_match, measure_path, measure_refs, strip_marker
+from corpus.lang.numbers import asked_unit, quantities, states_figure_in
+from corpus.lang.orgs import names_organisation, unit_key
+from corpus.lang.sentences import clauses, is_lead_in, looks_like_heading
+from corpus.lang.titles import is_document_title
+from retriever.query import analyse
+
+
+@pytest.mark.parametrize(("text", "value"), [("十二", 12), ("一百零三", 103), ("二〇二六", 2026), ("二○一二", 2012),
+                                             ("③", 3), ("25", 25)])
+def test_numerals(text, value):
+    assert cn_to_int(text) == value
+
+
+def test_measure_paths_read_every_spelling_of_one_number():
+    assert measure_path("第二章 第十二条 (一)") == [("chapter", 2), ("article", 12), ("cn_paren", 1)]
+    assert measure_path("第十二條") == measure_path("第12条") == [("article", 12)]
+    assert measure_path("第七条之一") == [("article", 7.1)]  # 第七條之一 is not 第七条
+    assert measure_path("三、（二）4.") == [("cn", 3), ("cn_paren", 2), ("num", 4)]
+
+
+def test_questions_name_measures_in_any_form():
+    refs = measure_refs("第16项措施讲的是什么？")
+    assert measure_match(refs, "四、(四) 16.") == 1
+    assert measure_match(refs, "四、(四) 15.") == 0
+    assert measure_match(measure_refs("(三)是什么措施?"), "二、(三)") == 1
+
+
+def test_markers_are_stripped_from_headings():
+    assert strip_marker("(六)吸引和培育创新人才") == "吸引和培育创新人才"
+    assert strip_marker("第二十四条西沱历史名镇") == "西沱历史名镇"
+    assert strip_marker("强化政策支持") == "强化政策支持"
+
+
+def test_dates_in_every_form():
+    text = "二○一二年一月九日印发；发布日期：2024-01-15；2023年5月15日；2024/3/8"
+    assert dates(text) == ["2012-01-09", "2024-01-15", "2023-05-15", "2024-03-08"]
+    assert dates("2023年2月30日") == []  # no such day
+    assert own_line_dates("第八条 自2025年4月1日起施行。\n2025年3月18日") == ["2025-03-18"]
+    assert "二〇一二年一月九日" in date_forms("2012-01-09") and "1月9日" in date_forms("2012-01-09")
+    assert "二○二六" in year_forms(2026)
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("包府发〔2022〕50号", "包府发〔2022〕50号"),
+    ("呼政办字 〔2023〕1号", "呼政办字 〔2023〕1号"),  # a space before 〔
+    ("沪府办发[2025]17號", "沪府办发[2025]17號"),
+    ("府授經能字第1130123456號令訂定", "府授經能字第1130123456號"),
+])
+def test_document_numbers(text, number):
+    assert find_doc_number(text).group(0) == number
+
+
+def test_document_numbers_compare_whatever_their_brackets():
+    assert doc_number_key("包府发〔2022〕50号") == doc_number_key("包府发[2022]50號") == ("2022", "50")
+
+
+def test_titles_headings_and_lead_ins():
+    assert is_document_title("深圳市加快培育发展未来产业若干措施")
+    assert is_document_title("赤峰高新区冲刺2000亿园区五年行动方案(2023-2027年)")
+    assert not is_document_title("保障措施")  # a section heading, too short for a document
+    assert not is_document_title("各区人民政府，市政府直属各单位：")
+    assert not is_document_title("一、总体要求")
+    assert looks_like_heading("强化政策支持。") and looks_like_heading("市場主導、政府引導")
+    assert not looks_like_heading("本措施自2025年4月1日起施行，有效期3年")
+    assert is_lead_in("牵头部门应当履行以下职责：")
+    long = "到2025年，" + "推动产业链上下游协同发展，" * 6 + "产值达到500亿元。"
+    assert clauses(long)[0] == "到2025年，" and clauses("短句。") == ["短句。"]
+
+
+def test_units_and_organisations():
+    assert unit_key("市科技局") == unit_key("科技局")
+    assert names_organisation("由县级以上人民政府住房城乡建设主管部门负责")
+    assert not names_organisation("加快发展新型储能")
+
+
+def test_asked_units_and_figures():
+    assert asked_unit("实际利用外资累计达到多少亿美元?") == "美元"
+    assert asked_unit("奖励多少钱?") == "元"  # 钱 is asked, 元 is stated
+    assert asked_unit("多少人才?") is None  # talent, not a count in 人
+    assert states_figure_in("年内新增50亿美元", "美元") and not states_figure_in("300亿元", "美元")
+    assert {q.value for q in quantities("处五千元以上二万元以下罚款")} == {5000.0, 20000.0}
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("稀土产业产值目标是多少?", "figure"),
+    ("稀土新材料产值目标?", "figure"),
+    ("本措施什么时候施行?", "date"),
+    ("多长时间内办结?", "date"),
+    ("强化政策支持由哪些单位负责?", "organisation"),
+    ("市科技局牵头哪些任务?", "tasks"),
+    ("专家按专长领域分为哪几类？", "items"),
+    ("第二十条规定了什么?", "content"),
+    ("What is the fine for illegal construction?", "figure"),
+    ("Which department is in charge of property management?", "organisation"),
+])
+def test_expected_answer_types(question, kind):
+    assert analyse(question).answer_type == kind
+
+
+def test_document_facts_are_asked_only_of_issuance():
+    assert analyse("这份文件是哪个部门印发的?什么时候?").doc_facts == ("issuer", "date")
+    assert analyse("本措施什么时候施行?").doc_facts == ()  # when it takes effect is an article
+    assert analyse("这份文件的文号是什么?").about_itself
+
+
+def test_romanised_places_read_as_the_corpus_names_them():
+    analysis = analyse("In Binzhou, which department leads the approval?", {"binzhou": "滨州"})
+    assert analysis.places == ("滨州",) and "滨州" in analysis.expansion
+    company = analyse("How much capacity does the Dadao Industrial project plan?")
+    assert company.places == ()  # a name run on by another capitalised word is not a place to check
