@@ -72,6 +72,7 @@ class QueryAnalysis:
     unit: str | None = None  # the unit an asked figure must be in ("亿美元" → 美元)
     doc_facts: tuple[str, ...] = ()  # "issuer", "number", "date": asked about the document itself
     about_itself: bool = False  # "这份文件…": the document asked of, not one its text cites
+    asked: int = 1  # how many things the question asks for ("多少…?其中多少…?" asks two)
     places: tuple[str, ...] = ()  # places the question names (Chinese), without their level suffix
     terms: tuple[Term, ...] = ()  # the question's specific words, with their weights
 
@@ -101,6 +102,7 @@ def answer_type(normalised_question: str) -> str:
     return next(name for name, pattern in _answer_types()[1] if pattern.search(normalised_question))
 
 
+_ASKED = re.compile(r"多少|(?<!哪)几(?!乎)|哪些|什么时候|how (?:many|much)")
 _LEVEL = re.compile(r"(市|省|县|区|盟|镇|自治区|自治州|地区)$")
 
 
@@ -114,6 +116,9 @@ def corpus_places(metas: Iterable[DocumentMeta]) -> dict[str, str]:
             for form in {word, _LEVEL.sub("", word)}:
                 if len(form) >= 2:
                     places["".join(lazy_pinyin(form))] = form
+        # A catalogue's English region ("Hohhot, Inner Mongolia") spells the city its own way.
+        if meta.region_en and meta.region:
+            places[meta.region_en.split(",")[0].strip().lower()] = _city(meta.region)
     return places
 
 
@@ -140,12 +145,14 @@ def analyse(question: str, places: Mapping[str, str] | None = None) -> QueryAnal
     if doc_facts and "date" not in doc_facts and facts["date_with_other_fact"].search(folded):
         doc_facts += ("date",)
     content = expansion if english else text
+    places = tuple(dict.fromkeys((*_places(text if not english else ""), *standalone)))
     return QueryAnalysis(
         original=question, text=text, english=english, expansion=expansion,
         measures=measure_refs(width), years=years(width), doc_number=doc_number_key(width),
         answer_type=answer_type(folded), unit=asked_unit(question), doc_facts=doc_facts,
         about_itself=bool(facts["self"].search(folded)),
-        places=tuple(dict.fromkeys((*_places(text if not english else ""), *standalone))),
+        asked=max(1, len(_ASKED.findall(folded))),
+        places=places,
         terms=_terms(content),
     )
 

@@ -101,7 +101,9 @@ def has_answer_type(analysis: QueryAnalysis, text: str, has_units: bool = False,
     its siblings or children, which the items composer gathers)."""
     kind = analysis.answer_type
     if kind == FIGURE or analysis.unit:
-        return states_figure_in(text, analysis.unit) if analysis.unit else bool(quantities(text))
+        # With two figures asked ("多少个…?其中多少项?") each part holds one of them, in its own unit.
+        one_unit = analysis.unit and analysis.asked == 1
+        return states_figure_in(text, analysis.unit) if one_unit else bool(quantities(text))
     if kind == DATE:
         return bool(TIME_EXPRESSION.search(normalize_for_search(text)))
     if kind == ORGANISATION:
