@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from corpus.lang.dates import DATE
 from corpus.lang.numbering import (
     FAMILY_ALIAS,
     FAMILY_PATTERNS,
@@ -393,7 +394,7 @@ def chunk_document(meta: DocumentMeta, text: str, config: ChunkerConfig | None =
     return ChunkResult(chunks=chunks, warnings=warnings)
 
 
-_CLOSING_LINE = re.compile(r"^(?:\d{4}年\d{1,2}月\d{1,2}日|[(（]此件.{0,12}[)）]|[(（]?(?:联系人|聯系人|联系电话).*)$")
+_CLOSING_LINE = re.compile(rf"^(?:{DATE.pattern}|[(（]此件.{{0,12}}[)）]|[(（]?(?:联系人|聯系人|联系电话).*)$")
 
 
 def _split_closing(text: str, raw: list) -> None:

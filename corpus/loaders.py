@@ -22,6 +22,7 @@ from docx.table import Table
 from pypdf import PdfReader
 
 from corpus.errors import BadDocument
+from corpus.lang.numbering import starts_with_marker
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".html", ".htm", ".docx", ".pdf"})
 
@@ -295,18 +296,6 @@ def _docx_rows(table: Table) -> list[str]:
 # PDF
 
 _SENTENCE_END = frozenset("。！？；：!?;:")
-_NUMBERING = re.compile(
-    r"""^\s*(
-        [一二三四五六七八九十百]+[、.．]          # 一、
-      | [（(]\s*[一二三四五六七八九十百\d]+\s*[）)]  # （一） (一) (1)
-      | \d+\s*(?:[、]|[.．](?!\d))               # 1. 1、 but not 1.5
-      | 第[一二三四五六七八九十百千零〇\d]+[条章节款项部分]  # 第三条
-      | [一二三四五六七八九十]是                 # 一是
-      | [①-⑳]
-      | 附件
-    )""",
-    re.VERBOSE,
-)
 _PAGE_NUMBER = re.compile(
     r"^\s*(?:[-—–－_]*\s*\d{1,4}\s*[-—–－_]*|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
     r"|\d{1,4}\s*/\s*\d{1,4}|[Pp]age\s+\d{1,4}(?:\s+of\s+\d{1,4})?)\s*$"
@@ -361,7 +350,7 @@ def _join_wrapped(pages: list[list[str]]) -> str:
     for lines in pages:
         full = _FULL_LINE * max((_width(line) for line in lines), default=0)
         for line in lines:
-            if joinable and _HAN.search(line) and not line[0].isspace() and not _NUMBERING.match(line):
+            if joinable and _HAN.search(line) and not line[0].isspace() and not starts_with_marker(line):
                 out[-1] += line
             else:
                 out.append(line)

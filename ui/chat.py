@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from app.answer.model import Answer
 from app.service import QAService
+from corpus.lang.sentences import CITATION
 from corpus.model import Chunk
 from retriever.hybrid import Filters
 
@@ -31,7 +32,7 @@ ABSTAINED = "未在已收录文件中找到答案"
 EVIDENCE_HINT = '<div class="pq-hint">点击答案中的引用编号（如 [1]）或下方来源，在此查看原文。</div>'
 CATALOGUE_HEADERS = ["文件标题", "发文机关", "日期", "文号", "地区", "字体", "条目数"]
 CONTEXT_CHARS = 160  # document text shown before and after a cited passage
-MARKER = re.compile(r"\[(\d+)\]")
+MARKER = CITATION
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]()#|~!${}])")
 
 # Citation links are "#pq-cite:<n>|<chunk id>" (percent-encoded). One capturing listener on the page turns a

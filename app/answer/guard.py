@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from corpus.grounding import claim_problems
 from corpus.lang.numbers import unsupported_quantities
+from corpus.lang.sentences import CITATION
 
-MARKER = re.compile(r"\[(\d+)\]")
+MARKER = CITATION
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]|\s*(?:\[\d+\])+)*")
 MIN_SUPPORT = 0.6  # share of a sentence's character bigrams found in its cited passages
 MIN_KEPT = 0.5  # below this share of sentences surviving, the extractive answer is returned instead

@@ -51,6 +51,16 @@ UNNUMBERED_CHAPTER = re.compile(r"^(?:总\s*则|總\s*則|附\s*则|附\s*則|�
 INLINE_NUM = re.compile(r"(?<=[。；;)）])\s*(?:(\d{1,3})[.．、](?![\d.．])|(?<=\s)([一二三四五六七八九十]{1,3})、)")
 
 
+# Items enumerated inside one passage: "（一）…（二）…", "一、…二、…", "1.…2.…".
+ENUMERATION = re.compile(r"(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|\d{1,2}[.．、](?!\d))")
+
+
+def starts_with_marker(line: str) -> bool:
+    """Whether the line opens with a measure number of any family."""
+    text = line.strip()
+    return any(p.match(text) for _, p in MARKERS)
+
+
 def strip_marker(text: str) -> str:
     """The text without the numbering marker it starts with: "(六)吸引和培育创新人才" → "吸引和培育创新人才"."""
     for _, pattern in MARKERS:

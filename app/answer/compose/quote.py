@@ -7,12 +7,12 @@ at its commas, but the clause with the asked figure or date keeps its neighbours
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from app.answer.compose import Draft
 from app.answer.compose.cite import heading_title, where
 from app.answer.judge import has_answer_type
+from corpus.lang.numbering import ENUMERATION
 from corpus.lang.orgs import UNIT_LABEL
 from corpus.lang.sentences import clauses, is_lead_in, looks_like_heading, sentences
 from corpus.lang.text import normalize_for_search
@@ -24,8 +24,6 @@ from retriever.query import CONTENT, ITEMS, TASKS, TEXT, YESNO, QueryAnalysis
 MAX_PARTS = 3  # sentences or clauses quoted from one passage
 MAX_WHOLE = 8  # parts of a measure quoted whole (a measure asked for by number, or a list of items)
 MAX_PASSAGES = 3
-# An enumeration inside a passage: "（一）…（二）…", "一、…二、…", "1.…2.…"
-_ENUMERATED = re.compile(r"(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|\d{1,2}[.．、])")
 
 
 @dataclass(frozen=True)
@@ -73,7 +71,7 @@ def subtree(hit: Hit, store: IndexStore) -> list[Hit]:
 
 def quote(analysis: QueryAnalysis, hit: Hit, whole: bool = False) -> Quote:
     parts = _parts(hit)
-    enumerated = analysis.answer_type in (ITEMS, TASKS) and len(_ENUMERATED.findall(hit.chunk.text)) >= 2
+    enumerated = analysis.answer_type in (ITEMS, TASKS) and len(ENUMERATION.findall(hit.chunk.text)) >= 2
     if whole or enumerated or hit.chunk.kind == LEAD:
         return Quote(hit, tuple(parts[:MAX_WHOLE]), 1.0)
     scored = sorted(((_score(analysis, p), i) for i, p in enumerate(parts)), reverse=True)
