@@ -3,7 +3,8 @@
 For each candidate threshold, every calibration question of both sets is answered in-process and scored:
 answers right (answerable) and declined (unanswerable). The objective pools both sets and counts a declined
 unanswerable question twice, because a confident answer the documents do not support is worse than a
-refusal of one they do: (right + 2 × declined) / (answerable + 2 × unanswerable). The best threshold becomes
+refusal of one they do: (right + 2 × declined) / (answerable + 2 × unanswerable); a tie goes to the higher
+threshold. The best threshold becomes
 `abstain_min_coverage` in app/settings.py. The held-out halves are never read here."""
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def main() -> None:
                      / sum(a + 2 * u for _, a, _, u in scores.values()))
         cells = " | ".join(f"{r / max(1, a):.3f} | {d / max(1, u):.3f}" for r, a, d, u in scores.values())
         print(f"| {threshold:.2f} | {cells} | {objective:.3f} |")
-        if best is None or objective > best[1]:
+        if best is None or objective >= best[1]:  # a tie goes to the higher threshold: refusing is the safer error
             best = (threshold, objective)
     print(f"\nbest on the calibration halves: {best[0]:.2f} (objective {best[1]:.3f})")
 

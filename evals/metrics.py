@@ -280,7 +280,10 @@ def plain_numbers_missing(answer: str, citations: Citations) -> tuple[str, ...]:
 def heading_only(answer: str, citations: Citations) -> bool:
     """Whether every quote of the answer is only a heading of the passage it cites (or a lead-in ending in a
     colon): a heading is not an answer."""
-    # A quote is what follows a colon on the same line ("根据《…》3.：body[1]"); list lines are items, not quotes.
+    # A quote is what follows a colon on the same line ("根据《…》3.：body[1]"); a cited line without one is an
+    # item of a list, which answers by itself whatever its lead-in.
+    if any(re.search(r"\[\d+\]", line) and not re.search(r"[：:]", line) for line in answer.split("\n")):
+        return False
     quotes = re.findall(r"[：:][ \t]*[“\"]?([^\n]*?)[”\"]?\[(\d+)\]", answer)
     if not quotes:
         return False

@@ -231,3 +231,22 @@ def test_aggregate() -> None:
     assert out["hit@1"] == 0.5 and out["mrr@10"] == pytest.approx(0.75)
     assert out["latency_ms"]["p50"] == 100.0
     assert out["faithfulness_by_lang"] == {"zh": pytest.approx(0.75)}
+
+
+def test_a_heading_or_lead_in_alone_is_flagged_and_a_list_is_not():
+    from evals.metrics import heading_only
+
+    cites = [{"n": 1, "heading_path": ["一是推动冶金产业转型升级"], "text": "一是推动冶金产业转型升级：…"},
+             {"n": 2, "heading_path": ["(一)"], "text": "（一）符合改革方向；"}]
+    assert heading_only("根据《意见》一是：一是推动冶金产业转型升级。[1]", cites)
+    assert heading_only("根据《条例》第八十一条：符合下列条件的，应当免除相关责任：[1]", cites)
+    assert not heading_only("根据《条例》第八十一条：符合下列条件的：[1]\n（一）符合改革方向；[2]", cites)
+    assert not heading_only("根据《意见》一是：到2025年冶金产业产值达到500亿元。[1]", cites)
+
+
+def test_the_plain_number_check_reads_digits_as_written():
+    from evals.metrics import plain_numbers_missing
+
+    cites = [{"title": "t", "measure": "24.", "heading_path": [], "text": "产值达到1000亿元。"}]
+    assert plain_numbers_missing("24.产值达到1000亿元[1]", cites) == ()
+    assert plain_numbers_missing("产值达到1200亿元[1]", cites) == ("1200",)

@@ -14,6 +14,8 @@ def measure_name(chunk: Chunk) -> str:
     """"24.强化政策支持" when the measure has a heading, else its number path."""
     title = heading_title(chunk)
     # A title is short, without clauses or figures; anything else is an untitled article's own sentence.
+    if chunk.measure.endswith(title):  # a run-in heading is its own measure path ("(三) 强化…赋能")
+        return chunk.measure
     if chunk.measure and title and looks_like_heading(title, 20) and not quantities(title):
         return chunk.measure + title
     return chunk.measure

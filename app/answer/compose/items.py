@@ -29,7 +29,10 @@ def _children(store: IndexStore, doc_id: str, prefix: str) -> list[Chunk]:
 
 
 def _names_heading(analysis: QueryAnalysis, heading: str) -> bool:
-    """The question names this heading: its most specific word is in it."""
+    """The question names this heading: quotes its title ("基本原则有哪些"), or its most specific word is in it."""
+    title = normalize_for_search(strip_marker(heading)).replace(" ", "")
+    if title and title in normalize_for_search(analysis.original).replace(" ", ""):
+        return True
     if not analysis.terms or not heading:
         return False
     top = max(analysis.terms, key=lambda t: t.weight)
@@ -49,7 +52,7 @@ def section_items(analysis: QueryAnalysis, passages: list[Hit], store: IndexStor
             items = _children(store, hit.chunk.doc_id, hit.chunk.chunk_id.removesuffix(".intro") + ".")
             if len(items) >= 2:
                 return hit, items
-    for hit in top:
+    for hit in top if analysis.answer_type == ITEMS else ():  # "X负责哪些工作" names a unit, not a section
         if len(hit.chunk.heading_path) >= 2 and _names_heading(analysis, hit.chunk.heading_path[-2]):
             items = _children(store, hit.chunk.doc_id, _parent_prefix(hit.chunk))
             if len(items) >= 2:

@@ -41,11 +41,12 @@ def _parts(hit: Hit) -> list[str]:
     """The passage's sentences, long ones cut into clauses; the measure's own number and heading line
     dropped when the body follows it (a heading is not an answer)."""
     chunk = hit.chunk
-    title = _compact(heading_title(chunk))
+    raw_title = heading_title(chunk)
+    title = _compact(raw_title) if looks_like_heading(raw_title) else ""
     out = []
     for sentence in sentences(chunk.text):
         bare = _compact(sentence)
-        if title and looks_like_heading(title) and bare.endswith(title) and len(bare) - len(title) <= 8:
+        if title and bare.endswith(title) and len(bare) - len(title) <= 8:
             continue  # "一是推动冶金产业转型升级：" or "(三)强化政策支持。": the heading itself
         out.extend(clauses(sentence))
     return out or sentences(chunk.text)
