@@ -30,9 +30,6 @@ from retriever.query import DATE, FIGURE, ITEMS, ORGANISATION, TASKS, QueryAnaly
 
 MEASURE_WEIGHT = 12.0  # a measure number weighs as much as a rare word (jieba's IDF reaches ~14)
 CANDIDATES = 5  # passages judged: the retriever's top five hold the right passage ~95% of the time
-# A passage must state this share of the question's specific-word weight: settings.abstain_min_coverage,
-# fitted on the calibration splits of evals/sets/ (evals/README.md).
-MIN_COVERAGE = 0.6  # default when no setting is given
 
 
 @dataclass(frozen=True)
@@ -42,7 +39,6 @@ class Verdict:
     reason: str  # for the user, in plain words
     confidence: float
     passages: tuple[Hit, ...] = ()  # the passages that answer, best first
-    coverage: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -124,24 +120,28 @@ def places_and_years(ctx: Context, hit: Hit) -> str | None:
     return f"the passages do not mention {', '.join(missing)}" if missing else None
 
 
-def answering(ctx: Context, hit: Hit, min_coverage: float) -> tuple[bool, float, str]:
+def answering(ctx: Context, hit: Hit, min_coverage: float) -> tuple[str, float, str]:
+    """(the rule the passage fails, or "ok"; its coverage; the reason)."""
     missing = places_and_years(ctx, hit)
     if missing:
-        return False, 0.0, missing
+        return "places_and_years", 0.0, missing
     cov = coverage(ctx, hit)
     if cov < min_coverage:
-        return False, cov, f"the passages state {cov:.0%} of what the question asks about"
+        return "specific_words", cov, f"the passages state {cov:.0%} of what the question asks about"
     units = bool(hit.chunk.lead_units or hit.chunk.responsible_units)
     if not has_answer_type(ctx.analysis, hit.chunk.text, units, bool(hit.chunk.measure)):
-        return False, cov, f"no passage states the {_TYPE_WORDS.get(ctx.analysis.answer_type, 'answer')} asked for"
-    return True, cov, "ok"
+        wanted = _TYPE_WORDS.get(ctx.analysis.answer_type, "answer")
+        return "answer_type", cov, f"no passage states the {wanted} asked for"
+    return "ok", cov, "ok"
 
 
 _TYPE_WORDS = {FIGURE: "figure", DATE: "date or period", ORGANISATION: "organisation", ITEMS: "items"}
 
 
 def judge(analysis: QueryAnalysis, hits: Sequence[Hit], meta: Callable[[str], DocumentMeta],
-          min_coverage: float = MIN_COVERAGE) -> Verdict:
+          min_coverage: float) -> Verdict:
+    """The verdict on the candidates; `min_coverage` is settings.abstain_min_coverage (fitted on the
+    calibration halves by evals.calibrate)."""
     candidates = list(hits[:CANDIDATES])
     ctx = Context(analysis, candidates, meta, {h.chunk.doc_id: _record(meta(h.chunk.doc_id)) for h in candidates})
     dense = candidates[0].dense if candidates else 0.0
@@ -150,14 +150,11 @@ def judge(analysis: QueryAnalysis, hits: Sequence[Hit], meta: Callable[[str], Do
         if reason:
             return Verdict(False, rule.__name__, reason, round(0.3 * max(dense, 0.0), 3))
     judged = [(hit, *answering(ctx, hit, min_coverage)) for hit in candidates]
-    passing = tuple(hit for hit, ok, _, _ in judged if ok)
-    best_cov = max(cov for _, _, cov, _ in judged)
+    passing = tuple(hit for hit, rule, _, _ in judged if rule == "ok")
     if not passing:
-        # The reason the closest passage gives: the top one, unless another came further.
-        _, _, cov, reason = max(judged, key=lambda j: j[2])
-        rule = ("places_and_years" if reason.startswith("the passages do not mention") else
-                "specific_words" if cov < min_coverage else "answer_type")
-        return Verdict(False, rule, reason, round(0.5 * best_cov, 3), coverage=best_cov)
-    cov = max(c for h, ok, c, _ in judged if ok)
+        # The reason of the passage that came closest (the top one on a tie).
+        _, rule, cov, reason = max(judged, key=lambda j: j[2])
+        return Verdict(False, rule, reason, round(0.5 * cov, 3))
+    cov = max(c for _, rule, c, _ in judged if rule == "ok")
     confidence = round(min(1.0, 0.5 + 0.5 * cov) * (1.0 if passing[0] is candidates[0] else 0.9), 3)
-    return Verdict(True, "ok", "ok", confidence, passing, cov)
+    return Verdict(True, "ok", "ok", confidence, passing)
