@@ -86,6 +86,8 @@ def asked_unit(question: str) -> str | None:
     The words after 多少/几 must be the unit itself: "多少人才" asks about talent, not in 人."""
     words = [w for w in jieba.cut(normalize_for_search(question)) if w.strip()] + ["", ""]
     for i, word in enumerate(words[:-2]):
+        if i and words[i - 1].endswith("哪"):
+            continue  # "哪几项" asks which ones, not how many
         if word in ("多少", "几"):
             after = [words[i + 1] + words[i + 2], words[i + 1]]  # "个" + "百分点" is one unit
         elif word.startswith("几"):

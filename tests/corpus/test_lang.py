@@ -87,6 +87,7 @@ def test_asked_units_and_figures():
     assert asked_unit("实际利用外资累计达到多少亿美元?") == "美元"
     assert asked_unit("奖励多少钱?") == "元"  # 钱 is asked, 元 is stated
     assert asked_unit("多少人才?") is None  # talent, not a count in 人
+    assert asked_unit("提了哪几项?") is None  # which ones, not how many
     assert states_figure_in("年内新增50亿美元", "美元") and not states_figure_in("300亿元", "美元")
     assert {q.value for q in quantities("处五千元以上二万元以下罚款")} == {5000.0, 20000.0}
 
