@@ -172,7 +172,7 @@ def test_console_script_and_subcommands_exist(dockerfile: list[Instruction], pyp
     for _, argv in calls:
         sub = argv[1] if len(argv) > 1 else ""
         assert sub in commands, (f"Dockerfile runs `{' '.join(argv)}` but the CLI has no {sub!r} command "
-                                 f"(it has {sorted(commands)}); fix the Dockerfile or app/cli.py")
+                                 f"(it has {sorted(commands)}); fix the Dockerfile or policy_qa/cli.py")
         declared = {opt for param in commands[sub].params for opt in param.opts if opt.startswith("--")}
         unknown = [w.split("=", 1)[0] for w in argv[2:] if w.startswith("--") and w.split("=", 1)[0] not in declared]
         assert not unknown, f"`{' '.join(argv)}` uses options {unknown} that `{SCRIPT} {sub}` does not declare"
