@@ -96,8 +96,9 @@ class QuoteComposer:
 
     def compose(self, analysis: QueryAnalysis, passages: list[Hit], store: IndexStore) -> Draft | None:
         whole = bool(analysis.measures) or analysis.answer_type == CONTENT
-        first = next((i for i, h in enumerate(passages) if quote(analysis, h, whole).parts), 0)
-        quotes = [quote(analysis, passages[first], whole)]
+        quotes = [next((q for h in passages if (q := quote(analysis, h, whole)).parts),
+                       quote(analysis, passages[0], whole))]
+        first = passages.index(quotes[0].hit)
         # A measure asked for by number: its items too, each on its own line and cited.
         items = subtree(passages[first], store) if analysis.measures else []
         docs = {passages[first].chunk.doc_id}
