@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from corpus.lang.dates import TIME_EXPRESSION, year_forms
 from corpus.lang.numbering import measure_match
-from corpus.lang.numbers import quantities, states_figure_in
+from corpus.lang.numbers import figures, states_figure_in
 from corpus.lang.orgs import names_organisation
 from corpus.lang.sentences import sentences
 from corpus.lang.text import normalize_for_search
@@ -99,7 +99,7 @@ def has_answer_type(analysis: QueryAnalysis, text: str, has_units: bool = False,
     if kind == FIGURE or analysis.unit:
         # With two figures asked ("多少个…?其中多少项?") each part holds one of them, in its own unit.
         one_unit = analysis.unit and analysis.asked == 1
-        return states_figure_in(text, analysis.unit) if one_unit else bool(quantities(text))
+        return states_figure_in(text, analysis.unit) if one_unit else bool(figures(text))
     if kind == DATE:
         return bool(TIME_EXPRESSION.search(normalize_for_search(text)))
     if kind == ORGANISATION:

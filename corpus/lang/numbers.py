@@ -19,8 +19,21 @@ _MAGNITUDE = {"十": 10, "百": 100, "千": 1_000, "万": 10_000, "萬": 10_000,
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
              "八": 8, "九": 9}
 _ARABIC = re.compile(r"(?<![0-9A-Za-z.])(\d+(?:,\d{3})*(?:\.\d+)?)\s*(%|％|‰)?\s*([十百千万萬亿億]*)")
-# Chinese-numeral quantities only when a counter or unit follows, so 一是 / 统一 / 十四五 stay words.
-_CN_QTY = re.compile(r"([零〇一二两兩三四五六七八九十百千万萬亿億]{1,8})(?=[个個家项項名人座台吨噸元亿億万萬%倍批条條所])")  # noqa: E501
+_CN = "零〇一二两兩三四五六七八九十百千万萬亿億"
+# Units (data/unit_words.txt) and the general counters: a Chinese numeral is a quantity only when one follows,
+# so 一是 / 统一 / 十四五 stay words.
+_COUNTERS = "个個种種类類项項名人座台吨噸元倍批条條所家次天周岁歲"
+_UNIT_AFTER = "|".join(sorted({re.escape(u.partition("=")[2] or u) for u in ordered_list("unit_words.txt")},
+                              key=len, reverse=True))
+_CN_QTY = re.compile(rf"([{_CN}]{{1,8}}(?:[点點][{_CN[:10]}]{{1,4}})?)(?=[{_COUNTERS}%]|{_UNIT_AFTER})"
+                     # "超千万" / "近百家": a bare magnitude after a word of approximation is a figure too
+                     rf"|(?<=[超近约逾达破])([十百千万萬亿億]{{1,3}})")
+# 百分之十五 is 15%, 四分之三 is 0.75, 千分之五 is 0.5‰ (kept as its surface's value).
+_CN_FRACTION = re.compile(rf"([{_CN}]{{1,4}})分之([{_CN}点點.\d]{{1,8}})")
+# What makes a number a label rather than a figure: an ordinal (第十九条), a document number (〔2011〕7号),
+# a year, a list label ("1." at a line's start is stripped before).
+_LABEL_BEFORE = re.compile(r"(?:第|〔|\[|［|No\.?)\s*$")
+_LABEL_AFTER = re.compile(r"^\s*(?:〕|\]|］|号|號|年(?!度?以?[内来])|届|批次|期(?!间))")
 
 
 @dataclass(frozen=True)
@@ -28,6 +41,8 @@ class Quantity:
     value: float
     percent: bool
     surface: str
+    start: int = -1  # where the surface begins in the text it was read from
+    end: int = -1
 
     @property
     def key(self) -> tuple[float, bool]:
@@ -59,12 +74,49 @@ def quantities(text: str) -> list[Quantity]:
         value = float(m.group(1).replace(",", ""))
         for ch in m.group(3):
             value *= _MAGNITUDE[ch]
-        found.append(Quantity(value, bool(m.group(2)), m.group(0).strip()))
+        found.append(Quantity(value, bool(m.group(2)), m.group(0).strip(), m.start(), m.end()))
+    fractions = []
+    for m in _CN_FRACTION.finditer(text):
+        whole, part = _cn_value(m.group(1)), _number(m.group(2))
+        if whole and part is not None:
+            percent = whole == 100
+            fractions.append(Quantity(part if percent else part / whole, percent, m.group(0), m.start(), m.end()))
+    found += fractions
     for m in _CN_QTY.finditer(text):
-        value = _cn_value(m.group(1))
-        if value is not None and not (len(m.group(1)) == 1 and value < 2):  # "一家" is wording, not a figure
-            found.append(Quantity(value, text[m.end(): m.end() + 1] == "%", m.group(1)))
+        if any(f.start <= m.start() < f.end for f in fractions):
+            continue
+        surface = m.group(1) or m.group(2)
+        value = _number(surface)
+        if value and not (len(surface) == 1 and value < 2):  # "一家" is wording, not a figure
+            found.append(Quantity(value, text[m.end(): m.end() + 1] == "%", surface, m.start(), m.end()))
     return found
+
+
+def _number(text: str) -> float | None:
+    """一点二 → 1.2, 15 → 15, 十五 → 15."""
+    text = text.replace("點", "点").replace(".", "点")
+    whole, _, decimals = text.partition("点")
+    if whole.isdecimal():
+        value = float(whole)
+    else:
+        value = _cn_value(whole) if whole not in ("零", "〇") else 0.0
+        if value is None:
+            return None
+    if decimals:
+        digits = "".join(str(_CN_DIGIT[c]) if c in _CN_DIGIT else c for c in decimals)
+        if not digits.isdecimal():
+            return None
+        value += float(f"0.{digits}")
+    return value
+
+
+def figures(text: str) -> list[Quantity]:
+    """The quantities of `text` that are figures, not labels: an ordinal (第十九条), a document number
+    (〔2011〕7号) or a year answers no "多少" question."""
+    text = CITATION.sub(" ", unicodedata.normalize("NFKC", text))
+    return [q for q in quantities(text)
+            if not _LABEL_BEFORE.search(text[max(0, q.start - 4):q.start])
+            and not _LABEL_AFTER.match(text[q.end:q.end + 4])]
 
 
 def unsupported_quantities(answer: str, passages: list[str]) -> list[str]:

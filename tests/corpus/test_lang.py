@@ -8,7 +8,7 @@ import pytest
 from corpus.lang.dates import date_forms, dates, own_line_dates, year_forms
 from corpus.lang.docnumber import doc_number_key, find_doc_number
 from corpus.lang.numbering import cn_to_int, measure_match, measure_path, measure_refs, strip_marker
-from corpus.lang.numbers import asked_unit, quantities, states_figure_in
+from corpus.lang.numbers import asked_unit, figures, quantities, states_figure_in
 from corpus.lang.orgs import names_organisation, unit_key
 from corpus.lang.sentences import clauses, is_lead_in, looks_like_heading
 from corpus.lang.titles import is_document_title
@@ -90,6 +90,32 @@ def test_asked_units_and_figures():
     assert asked_unit("提了哪几项?") is None  # which ones, not how many
     assert states_figure_in("年内新增50亿美元", "美元") and not states_figure_in("300亿元", "美元")
     assert {q.value for q in quantities("处五千元以上二万元以下罚款")} == {5000.0, 20000.0}
+
+
+@pytest.mark.parametrize(("text", "values"), [
+    ("最高以新臺幣十萬元為限", {100000.0}),
+    ("长约八百五十米", {850.0}),
+    ("每平方米一点二元且总额不低于六万元", {1.2, 60000.0}),
+    ("发展卫星通信用户超千万", {10_000_000.0}),
+    ("白天控制在六十分贝以内", {60.0}),
+])
+def test_chinese_numeral_figures(text, values):
+    assert {q.value for q in figures(text)} == values
+
+
+def test_fractions_and_percentages_in_words():
+    (share,) = figures("参与表决人数四分之三以上的业主同意")
+    assert share.value == 0.75 and not share.percent
+    (limit,) = figures("於支出金額百分之十五限度內")
+    assert limit.value == 15.0 and limit.percent
+    assert {q.key for q in quantities("15%")} == {q.key for q in quantities("百分之十五")}
+
+
+@pytest.mark.parametrize("text", ["第十九条 市人民政府应当", "按照（新质技监办〔2011〕7号）的标准", "到2025年底",
+                                  "统一部署十四五规划"])
+def test_labels_years_and_words_are_not_figures(text):
+    """A "多少" question is not answered by an article number, a 文号 or a year."""
+    assert figures(text) == []
 
 
 @pytest.mark.parametrize(("question", "kind"), [
