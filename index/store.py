@@ -11,6 +11,8 @@ import numpy as np
 
 from corpus.errors import ChunkNotFound, DocumentNotFound, PolicyQAError
 from corpus.ingest import Document, load_saved
+from corpus.lang.places import divisions_in, most_specific
+from corpus.lang.text import normalize_for_search
 from corpus.model import Chunk
 from index.backends import open_vectors
 from index.build import FORMAT_VERSION, Manifest, current_build, file_checksum
@@ -29,6 +31,7 @@ class IndexStore:
     bm25: bm25s.BM25
     _by_id: dict[str, int] = field(default_factory=dict)
     _by_doc: dict[str, list[Chunk]] = field(default_factory=dict)
+    _places: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
@@ -53,6 +56,15 @@ class IndexStore:
             return self.documents[doc_id]
         except KeyError:
             raise DocumentNotFound(f"no document '{doc_id}'") from None
+
+    def places(self, doc_id: str) -> frozenset[str]:
+        """The administrative divisions the document is of (corpus.lang.places codes): the most specific its
+        record names (title, issuer, region), else those its text names. Read once."""
+        if doc_id not in self._places:
+            doc = self.document(doc_id)
+            record = normalize_for_search(f"{doc.meta.title} {doc.meta.issuer} {doc.meta.region}")
+            self._places[doc_id] = most_specific(divisions_in(record) or divisions_in(normalize_for_search(doc.text)))
+        return self._places[doc_id]
 
     def dense_scores(self, query_vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(positions, cosine scores) of the k nearest chunks."""

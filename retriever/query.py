@@ -20,6 +20,7 @@ from corpus.lang.dates import years
 from corpus.lang.docnumber import doc_number_key
 from corpus.lang.numbering import MeasureRef, measure_refs
 from corpus.lang.numbers import asked_unit
+from corpus.lang.places import division_codes, short_name
 from corpus.lang.text import normalize_for_search, normalize_width
 from corpus.lang.words import DATA, glossary, ordered_list, place_names, specificity, word_list
 from corpus.model import DocumentMeta
@@ -94,8 +95,11 @@ def _terms(text: str) -> tuple[Term, ...]:
 
 
 def _places(text: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(re.sub(r"(市|省|盟|自治区|县|区)$", "", w.word) for w in posseg.cut(text)
-                               if w.flag == "ns" and len(w.word) >= 2))
+    """The administrative divisions the question names, as commonly written (包头市 → 包头). A word the
+    dictionary tags as a place but that is no division (古镇, a town's name and a plain word) is left to the
+    specific-words test."""
+    return tuple(dict.fromkeys(short_name(w.word) for w in posseg.cut(text)
+                               if w.flag == "ns" and len(w.word) >= 2 and division_codes(w.word)))
 
 
 def answer_type(normalised_question: str) -> str:

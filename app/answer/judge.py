@@ -3,8 +3,9 @@ test that question-answering systems make, none fitted to a corpus:
 
 1. `retrieved` — something was found;
 2. `measure_exists` — a measure the question names by number exists among the passages;
-3. per passage, `places_and_years` — every place and year the question names is stated by the passage or
-   its document's record;
+3. per passage, `places_and_years` — every place the question names is stated by the passage or is its
+   document's place (or contains it, or lies inside it), and every year is stated by the passage or its
+   document's record;
 4. `specific_words` — the question's specific words, weighted by how rare they are in general Chinese
    (jieba's IDF), are stated in a passage;
 5. `answer_type` — that passage holds what the question expects: a figure (in the asked unit), a date or
@@ -22,9 +23,10 @@ from corpus.lang.dates import TIME_EXPRESSION, year_forms
 from corpus.lang.numbering import measure_match
 from corpus.lang.numbers import figures, states_figure_in
 from corpus.lang.orgs import names_organisation
+from corpus.lang.places import division_codes, nested
 from corpus.lang.sentences import sentences
 from corpus.lang.text import normalize_for_search
-from corpus.model import DocumentMeta
+from index.store import IndexStore
 from retriever.hybrid import Hit
 from retriever.query import DATE, FIGURE, ITEMS, ORGANISATION, TASKS, QueryAnalysis
 
@@ -47,14 +49,15 @@ class Context:
 
     analysis: QueryAnalysis
     hits: Sequence[Hit]
-    meta: Callable[[str], DocumentMeta]
+    store: IndexStore
     record_text: dict[str, str] = field(default_factory=dict)  # doc_id → normalised title, issuer, region
 
     def evidence(self, hit: Hit) -> str:
         return f"{hit.chunk.search_text} {self.record_text.get(hit.chunk.doc_id, '')}"
 
 
-def _record(meta: DocumentMeta) -> str:
+def _record(store: IndexStore, doc_id: str) -> str:
+    meta = store.document(doc_id).meta
     return normalize_for_search(f"{meta.title} {meta.issuer} {meta.region} {' '.join(meta.aliases)} "
                                 f"{meta.doc_number or ''}")
 
@@ -109,13 +112,23 @@ def has_answer_type(analysis: QueryAnalysis, text: str, has_units: bool = False,
     return True
 
 
+def _place_of(ctx: Context, hit: Hit, place: str) -> bool:
+    """Whether a place the question names is the passage's: stated by it, or the place of its document (or
+    containing it, or inside it: a 剑阁县 notice is a 四川 one). A document that names no division
+    contradicts no place."""
+    if normalize_for_search(place) in ctx.evidence(hit):
+        return True
+    own = ctx.store.places(hit.chunk.doc_id)
+    return not own or nested(division_codes(place), own)
+
+
 def places_and_years(ctx: Context, hit: Hit) -> str | None:
-    """Every place and year the question names is stated by this passage or its document's record. A year
-    merely inside a plan's period (2025 in a 2023-2027 plan) does not make the plan's 2027 target an answer
-    about 2025; the document's own year counts."""
+    """Every place the question names is the document's, and every year is stated by this passage or its
+    document's record. A year merely inside a plan's period (2025 in a 2023-2027 plan) does not make the
+    plan's 2027 target an answer about 2025; the document's own year counts."""
     text = ctx.evidence(hit)
-    missing = [p for p in ctx.analysis.places if normalize_for_search(p) not in text]
-    own = ctx.meta(hit.chunk.doc_id).year
+    missing = [p for p in ctx.analysis.places if not _place_of(ctx, hit, p)]
+    own = ctx.store.document(hit.chunk.doc_id).meta.year
     missing += [f"{y}年" for y in ctx.analysis.years if y != own and not any(f in text for f in year_forms(y))]
     return f"the passages do not mention {', '.join(missing)}" if missing else None
 
@@ -138,12 +151,11 @@ def answering(ctx: Context, hit: Hit, min_coverage: float) -> tuple[str, float, 
 _TYPE_WORDS = {FIGURE: "figure", DATE: "date or period", ORGANISATION: "organisation", ITEMS: "items"}
 
 
-def judge(analysis: QueryAnalysis, hits: Sequence[Hit], meta: Callable[[str], DocumentMeta],
-          min_coverage: float) -> Verdict:
+def judge(analysis: QueryAnalysis, hits: Sequence[Hit], store: IndexStore, min_coverage: float) -> Verdict:
     """The verdict on the candidates; `min_coverage` is settings.abstain_min_coverage (fitted on the
     calibration halves by evals.calibrate)."""
     candidates = list(hits[:CANDIDATES])
-    ctx = Context(analysis, candidates, meta, {h.chunk.doc_id: _record(meta(h.chunk.doc_id)) for h in candidates})
+    ctx = Context(analysis, candidates, store, {h.chunk.doc_id: _record(store, h.chunk.doc_id) for h in candidates})
     dense = candidates[0].dense if candidates else 0.0
     for rule in SET_RULES:
         reason = rule(ctx)

@@ -51,8 +51,7 @@ def ask(question: str, retriever: Retriever, store: IndexStore, *, top_k: int, m
         filters: Filters | None = None, llm: LLMConfig | None = None) -> Answer:
     analysis = retriever.analyse(question)
     hits = retriever.search(analysis, max(top_k, CANDIDATES), filters)
-    meta = lambda doc_id: store.document(doc_id).meta  # noqa: E731
-    verdict = judge(analysis, hits, meta, min_coverage)
+    verdict = judge(analysis, hits, store, min_coverage)
     draft = None
     # A question about the document itself ("这份文件的文号") shares no words with its passages: the record
     # answers it when nothing it names is missing from the documents.

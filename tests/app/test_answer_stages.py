@@ -60,7 +60,7 @@ def _ask(engine, question: str):
 def _verdict(engine, question: str):
     retriever, store = engine
     analysis = retriever.analyse(question)
-    return judge(analysis, retriever.search(analysis, 5), lambda d: store.document(d).meta, 0.55)
+    return judge(analysis, retriever.search(analysis, 5), store, 0.55)
 
 
 # --- judge ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from corpus.lang.docnumber import doc_number_key, find_doc_number
 from corpus.lang.numbering import cn_to_int, measure_match, measure_path, measure_refs, strip_marker
 from corpus.lang.numbers import asked_unit, figures, quantities, states_figure_in
 from corpus.lang.orgs import names_organisation, unit_key
+from corpus.lang.places import division_codes, divisions_in, most_specific, nested, short_name
 from corpus.lang.sentences import clauses, is_lead_in, looks_like_heading
 from corpus.lang.titles import is_document_title
 from retriever.query import analyse
@@ -145,3 +146,20 @@ def test_romanised_places_read_as_the_corpus_names_them():
     assert analysis.places == ("滨州",) and "滨州" in analysis.expansion
     company = analyse("How much capacity does the Dadao Industrial project plan?")
     assert company.places == ()  # a name run on by another capitalised word is not a place to check
+
+
+@pytest.mark.parametrize(("name", "short"), [
+    ("内蒙古自治区", "内蒙古"), ("石柱土家族自治县", "石柱"), ("新疆维吾尔自治区", "新疆"), ("浦东新区", "浦东"),
+    ("包头市", "包头")])
+def test_division_short_names(name, short):
+    assert short_name(name) == short
+
+
+def test_places_nest_by_division():
+    """A county's notice is its province's; another city's is not; a plain word is no place."""
+    county = divisions_in("剑阁县人民政府办公室")
+    assert nested(division_codes("四川"), county) and not nested(division_codes("广州"), county)
+    assert division_codes("古镇") == frozenset() and division_codes("新建") == frozenset()  # 新建小区
+    assert division_codes("新建区")
+    own = most_specific(divisions_in("内蒙古自治区包头市"))
+    assert nested(division_codes("内蒙古"), own) and not nested(division_codes("鄂尔多斯"), own)
