@@ -14,7 +14,7 @@ from corpus.lang.dates import dates, own_line_dates
 from corpus.lang.docnumber import find_doc_number
 from corpus.lang.orgs import ORG_SUFFIX
 from corpus.lang.text import to_simplified
-from corpus.lang.titles import is_document_title
+from corpus.lang.titles import is_document_title, labelled_title, markdown_title
 from corpus.model import DocumentMeta
 
 CORPUS_DIR = Path(__file__).resolve().parent
@@ -97,8 +97,12 @@ def _issuer(lines: list[str], text: str) -> str:
 
 
 def _title(lines: list[str]) -> str | None:
-    """The first title line; a title broken over two or three lines (a scrape's line breaks) is joined
-    when no piece is a title or a sentence on its own."""
+    """The document's name: a line a title label introduces ("法規名稱：…"); else the first title line (a title
+    broken over two or three lines by a scrape is joined when no piece is a title or a sentence on its own);
+    else the page's Markdown heading."""
+    labelled = next((t for line in lines if (t := labelled_title(line))), None)
+    if labelled:
+        return labelled
     for i in range(len(lines)):
         for start in (i - 2, i - 1, i):
             pieces = [p.lstrip("#").strip() for p in lines[max(start, 0):i + 1]]
@@ -108,7 +112,7 @@ def _title(lines: list[str]) -> str | None:
                 continue
             if is_document_title("".join(pieces)):
                 return "".join(pieces)
-    return None
+    return next((t for line in lines if (t := markdown_title(line))), None)
 
 
 def infer_meta(source_file: str, cleaned: str, removed: list[str] | None = None) -> DocumentMeta:

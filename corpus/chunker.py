@@ -25,13 +25,13 @@ from corpus.lang.numbering import (
     marker_numbers,
 )
 from corpus.lang.orgs import UNIT_LABEL
-from corpus.lang.sentences import first_sentence, looks_like_heading
+from corpus.lang.sentences import announces_items, first_sentence, looks_like_heading
 from corpus.lang.text import normalize_for_search
 from corpus.lang.titles import is_document_title
 from corpus.model import ANNEX, CLOSING, INTRO, LEAD, MEASURE, PREAMBLE, Chunk, DocumentMeta
 from corpus.units import parse_units
 
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 
 # A news portal's "原文如下" line: what precedes it is the portal's summary.
 _LEAD_END = re.compile(r"^(?:具体|以下为|附)?原文(?:如下|全文)?[:：]?$")
@@ -343,7 +343,8 @@ def chunk_document(meta: DocumentMeta, text: str, config: ChunkerConfig | None =
             m = _match_marker(own)
             if m:
                 body = own[m[1].end() :]
-            has_content = len(body.strip().rstrip("。")) > len(child.title) + 1
+            # A line announcing the items ("第三十二条 生态补偿范围包括下列生态功能区域：") is content, not a title.
+            has_content = len(body.strip().rstrip("。")) > len(child.title) + 1 or announces_items(body)
             if child.children:
                 if has_content:
                     kind = INTRO if child.kind != ANNEX else ANNEX

@@ -77,7 +77,7 @@ class Retriever:
 
     def analyse(self, question: str) -> QueryAnalysis:
         """The question's analysis, with this corpus's places read into romanised names."""
-        return analyse(question, self.places)
+        return analyse(question, self.places, self.store.bm25.vocab_dict.__contains__)
 
     def _allowed(self, filters: Filters) -> np.ndarray | None:
         if filters.empty():

@@ -42,6 +42,12 @@ def looks_like_heading(text: str, max_chars: int = 30) -> bool:
     return 0 < len(body) <= max_chars and not re.search(r"[，,；;：:\d]", body)
 
 
+def announces_items(text: str) -> bool:
+    """A passage whose last sentence announces the items that follow it ("…有下列情形之一的，…公布：")."""
+    found = sentences(text)
+    return bool(found) and is_lead_in(found[-1])
+
+
 def is_lead_in(sentence: str) -> bool:
     """A sentence that only announces what follows ("…履行以下职责：", "主要有以下方面:")."""
     return sentence.rstrip().rstrip("。").rstrip().endswith((":", "："))

@@ -28,3 +28,21 @@ def is_document_title(line: str, min_chars: int = 8, max_chars: int = 80) -> boo
     if any(p.match(text) for _, p in MARKERS):
         return False
     return bool(_title_end().search(text))
+
+
+@lru_cache(maxsize=1)
+def _title_label() -> re.Pattern[str]:
+    labels = "|".join(map(re.escape, ordered_list("title_labels.txt")))
+    return re.compile(rf"^[*\s]*(?:{labels})[*\s]*[:：]\s*\**\s*(?P<title>\S.{{1,78}}?)\s*\**$")
+
+
+def labelled_title(line: str) -> str | None:
+    """The name a record line gives under a title label ("法規名稱：中小企業發展條例" → 中小企業發展條例)."""
+    m = _title_label().match(to_simplified(line.strip()))
+    return line.strip()[m.start("title"):m.end("title")] if m else None
+
+
+def markdown_title(line: str) -> str | None:
+    """A Markdown level-one heading ("# 问答实录：…") names the page it heads."""
+    m = re.match(r"^#\s+(\S.*?)\s*#*$", line.strip())
+    return m.group(1) if m else None

@@ -162,3 +162,14 @@ def test_portal_tables_and_long_issuers():
     assert meta.published == "2022-09-05"  # from the portal line cleaning removed from the text
     assert meta.issuer == "深圳市人民代表大会常务委员会办公厅"  # longer than 12 characters
     assert meta.title == "深圳经济特区人工智能产业促进条例"
+
+
+def test_labelled_and_markdown_titles():
+    """A law database's "法規名稱：" line names the law; a page with no genre-ending title line is named by its
+    Markdown heading, not by its file."""
+    law = infer_meta("sme.md", clean_text(_doc("法規名稱：中小企業發展條例", "法規類別：法律", "第 1 條",
+                                               "為協助中小企業。")).text)
+    assert law.title == "中小企業發展條例"
+    page = infer_meta("qa.md", clean_text(_doc("# 问答实录：《关于加快推动未来产业培育的若干措施》有关情况", "",
+                                               "记者：未来产业的重点领域怎么确定？")).text)
+    assert page.title == "问答实录：《关于加快推动未来产业培育的若干措施》有关情况"

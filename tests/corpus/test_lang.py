@@ -7,6 +7,7 @@ import pytest
 
 from corpus.lang.dates import date_forms, dates, own_line_dates, year_forms
 from corpus.lang.docnumber import doc_number_key, find_doc_number
+from corpus.lang.lexicon import translations
 from corpus.lang.numbering import cn_to_int, measure_match, measure_path, measure_refs, strip_marker
 from corpus.lang.numbers import asked_unit, figures, quantities, states_figure_in
 from corpus.lang.orgs import names_organisation, unit_key
@@ -163,3 +164,14 @@ def test_places_nest_by_division():
     assert division_codes("新建区")
     own = most_specific(divisions_in("内蒙古自治区包头市"))
     assert nested(division_codes("内蒙古"), own) and not nested(division_codes("鄂尔多斯"), own)
+
+
+def test_english_words_read_in_chinese_from_the_dictionary():
+    """CC-CEDICT read backwards: an inflected word finds its base form, a phrase wins over its words, and the
+    caller keeps only the words its corpus uses."""
+    found = {t.english: t.chinese for t in translations("What are the noise limits for rare earth firms?")}
+    assert "噪声" in found["noise"] and "稀土" in found["rare earth"]
+    assert "rare" not in found and "earth" not in found
+    corpus = {"罚款", "处罚"}
+    kept = {t.english: t.chinese for t in translations("What fine is imposed?", corpus.__contains__)}
+    assert kept["fine"] == ("罚款",)

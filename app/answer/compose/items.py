@@ -9,9 +9,10 @@ import re
 
 from app.answer.compose import Draft
 from app.answer.compose.cite import heading_title, where
+from corpus.errors import ChunkNotFound
 from corpus.lang.numbering import strip_marker
 from corpus.lang.numbers import quantities
-from corpus.lang.sentences import looks_like_heading, sentences
+from corpus.lang.sentences import announces_items, looks_like_heading, sentences
 from corpus.lang.text import normalize_for_search
 from corpus.model import INTRO, MEASURE, Chunk
 from index.store import IndexStore
@@ -43,15 +44,37 @@ def _parent_prefix(chunk: Chunk) -> str:
     return chunk.chunk_id.split("~")[0].rsplit(".", 1)[0] + "."
 
 
+def children(store: IndexStore, intro: Chunk) -> list[Chunk]:
+    """The items under a section introduction ("第十七条…下列情形：" → its (一), (二) …)."""
+    return _children(store, intro.doc_id, intro.chunk_id.removesuffix(".intro") + ".")
+
+
+def announcing_parent(store: IndexStore, chunk: Chunk) -> Chunk | None:
+    """The introduction of the list this item belongs to, when it announces the list ("…下列行为：")."""
+    if chunk.kind != MEASURE or "." not in chunk.chunk_id.split("~")[0]:
+        return None
+    try:
+        parent = store.chunk(_parent_prefix(chunk) + "intro")
+    except ChunkNotFound:
+        return None
+    return parent if announces_items(parent.text) else None
+
+
 def section_items(analysis: QueryAnalysis, passages: list[Hit], store: IndexStore) -> tuple[Hit, list[Chunk]] | None:
     """(the passage that stands for the section, its items) or None: the items of a section introduction
-    among the top passages; else the siblings of an item when the question names their section's heading."""
+    among the top passages; else all the items of a list an answering item belongs to, when its
+    introduction announces them; else the siblings of an item when the question names their section's
+    heading."""
     top = passages[:3]
     for hit in top:
         if hit.chunk.kind == INTRO:
-            items = _children(store, hit.chunk.doc_id, hit.chunk.chunk_id.removesuffix(".intro") + ".")
+            items = children(store, hit.chunk)
             if len(items) >= 2:
                 return hit, items
+    for hit in top:
+        parent = announcing_parent(store, hit.chunk)
+        if parent is not None and len(items := children(store, parent)) >= 2:
+            return Hit(parent, hit.score, hit.dense, hit.bm25, hit.rank), items
     for hit in top if analysis.answer_type == ITEMS else ():  # "X负责哪些工作" names a unit, not a section
         if len(hit.chunk.heading_path) >= 2 and _names_heading(analysis, hit.chunk.heading_path[-2]):
             items = _children(store, hit.chunk.doc_id, _parent_prefix(hit.chunk))

@@ -14,9 +14,9 @@ from app.answer.compose.cite import heading_title, where
 from app.answer.judge import has_answer_type
 from corpus.lang.numbering import ENUMERATION
 from corpus.lang.orgs import UNIT_LABEL
-from corpus.lang.sentences import clauses, is_lead_in, looks_like_heading, sentences
+from corpus.lang.sentences import announces_items, clauses, is_lead_in, looks_like_heading, sentences
 from corpus.lang.text import normalize_for_search
-from corpus.model import LEAD
+from corpus.model import INTRO, LEAD
 from index.store import IndexStore
 from retriever.hybrid import Hit
 from retriever.query import CONTENT, ITEMS, TASKS, TEXT, YESNO, QueryAnalysis
@@ -38,8 +38,8 @@ def _compact(text: str) -> str:
 
 
 def _parts(hit: Hit) -> list[str]:
-    """The passage's sentences, long ones cut into clauses; the measure's own number and heading line
-    dropped when the body follows it (a heading is not an answer)."""
+    """The passage's sentences, long ones cut into clauses; the measure's own number and heading line, and the
+    document's title line, dropped (a heading is not an answer)."""
     chunk = hit.chunk
     raw_title = heading_title(chunk)
     title = _compact(raw_title) if looks_like_heading(raw_title) else ""
@@ -48,6 +48,8 @@ def _parts(hit: Hit) -> list[str]:
         bare = _compact(sentence)
         if title and bare.endswith(title) and len(bare) - len(title) <= 8:
             continue  # "一是推动冶金产业转型升级：" or "(三)强化政策支持。": the heading itself
+        if bare == _compact(chunk.title):
+            continue  # the document's title line opening its preamble
         out.extend(clauses(sentence))
     return out or sentences(chunk.text)
 
@@ -68,6 +70,12 @@ def subtree(hit: Hit, store: IndexStore) -> list[Hit]:
     prefix = hit.chunk.chunk_id.split("~")[0].removesuffix(".intro") + "."
     return [Hit(c, 0.0, 0.0, 0.0, 0) for c in store.chunks_of(hit.chunk.doc_id)
             if c.chunk_id.startswith(prefix) and c.piece == 1 and c.chunk_id != hit.chunk.chunk_id][:MAX_WHOLE]
+
+
+def _brings_items(analysis: QueryAnalysis, hit: Hit) -> bool:
+    """A measure asked for by number brings its items; so does a passage whose quote ends by announcing them
+    ("…有下列情形之一的，其职务自行终止：")."""
+    return bool(analysis.measures) or (hit.chunk.kind == INTRO and announces_items(hit.chunk.text))
 
 
 def quote(analysis: QueryAnalysis, hit: Hit, whole: bool = False) -> Quote:
@@ -99,8 +107,8 @@ class QuoteComposer:
         quotes = [next((q for h in passages if (q := quote(analysis, h, whole)).parts),
                        quote(analysis, passages[0], whole))]
         first = passages.index(quotes[0].hit)
-        # A measure asked for by number: its items too, each on its own line and cited.
-        items = subtree(passages[first], store) if analysis.measures else []
+        # Its items too, each on its own line and cited.
+        items = subtree(passages[first], store) if _brings_items(analysis, passages[first]) else []
         docs = {passages[first].chunk.doc_id}
         for hit in passages[first + 1:first + MAX_PASSAGES] if not items else ():
             q = quote(analysis, hit)
