@@ -90,7 +90,7 @@ def coverage(ctx: Context, hit: Hit) -> float:
     if not total:
         return 1.0
     text = ctx.evidence(hit)
-    stated = sum(t.weight for t in terms if t.word in text)
+    stated = sum(t.weight for t in terms if t.stated_in(text))
     stated += number if number and measure_match(ctx.analysis.measures, hit.chunk.measure) else 0.0
     return stated / total
 

@@ -37,7 +37,7 @@ def _names_heading(analysis: QueryAnalysis, heading: str) -> bool:
     if not analysis.terms or not heading:
         return False
     top = max(analysis.terms, key=lambda t: t.weight)
-    return top.word in normalize_for_search(heading)
+    return top.stated_in(normalize_for_search(heading))
 
 
 def _parent_prefix(chunk: Chunk) -> str:

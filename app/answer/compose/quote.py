@@ -57,7 +57,7 @@ def _parts(hit: Hit) -> list[str]:
 def _score(analysis: QueryAnalysis, part: str) -> float:
     text = normalize_for_search(part)
     total = sum(t.weight for t in analysis.terms) or 1.0
-    score = sum(t.weight for t in analysis.terms if t.word in text) / total
+    score = sum(t.weight for t in analysis.terms if t.stated_in(text)) / total
     if analysis.answer_type not in (TEXT, YESNO) and has_answer_type(analysis, part):
         score += 0.5
     if UNIT_LABEL.match(part.strip(" (（")):

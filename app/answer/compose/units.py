@@ -44,7 +44,7 @@ def paragraph_units(analysis: QueryAnalysis, text: str) -> Units | None:
         if units is None:
             continue
         folded = normalize_for_search(paragraph)
-        score = sum(t.weight for t in analysis.terms if t.word in folded)
+        score = sum(t.weight for t in analysis.terms if t.stated_in(folded))
         if score > best_score:
             best, best_score = units, score
     return best
