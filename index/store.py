@@ -66,9 +66,10 @@ class IndexStore:
             self._places[doc_id] = most_specific(divisions_in(record) or divisions_in(normalize_for_search(doc.text)))
         return self._places[doc_id]
 
-    def dense_scores(self, query_vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(positions, cosine scores) of the k nearest chunks."""
-        return self.vectors.search(query_vector, k)
+    def dense_scores(self, query_vector: np.ndarray, k: int,
+                     allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, cosine scores) of the k nearest chunks, among the positions `allowed` when given."""
+        return self.vectors.search(query_vector, k, allowed)
 
 
 def load_index(root: Path, embedder: Embedder, vector_store: VectorStoreConfig | None = None) -> IndexStore:

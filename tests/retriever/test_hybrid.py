@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from retriever.hybrid import Filters
@@ -52,3 +53,12 @@ def test_query_analysis_reads_structure():
     a = analyse("包府发〔2022〕50号第三条")
     assert a.doc_number == ("2022", "50") and a.measures[0].number == 3
     assert "稀土" in expand_english("rare earth output value") and "产值" in expand_english("output value")
+
+
+def test_bm25_top_k_is_the_sorted_top_k_ties_by_position() -> None:
+    from retriever.hybrid import top_k_positions
+
+    scores = np.array([0.0, 3.0, 1.0, 1.0, 0.0, 5.0, 1.0, 0.0], dtype=np.float32)
+    for k in range(1, 10):
+        expected = np.argsort(-scores, kind="stable")[:k]
+        assert sorted(top_k_positions(scores, k).tolist()) == sorted(expected.tolist())
