@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     reranker: str = ""  # "" = off; a local cross-encoder path turns it on
 
     chunk_max_chars: int = Field(700, ge=100)  # e5 reads 512 tokens ≈ 700 Chinese characters
+    # A rebuild keeping fewer than (1 - this share) of the serving build's documents is refused unless forced:
+    # removing a document or two is an edit, losing half the corpus is an unmounted volume or a wrong folder.
+    max_document_loss: float = Field(0.5, ge=0.0, le=1.0)
     # evals/bench/faiss_scale.py: exact flat search is 9 ms at 50k and 18 ms at 100k vectors (well under one
     # query embedding), while HNSW at efSearch 96 recalled only 0.2-0.3 of the true top 10 on random vectors.
     hnsw_threshold: int = Field(200_000, ge=1)

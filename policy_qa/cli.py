@@ -43,9 +43,6 @@ def ingest(paths: Annotated[list[Path] | None, typer.Argument(help="files or fol
     from corpus.ingest import discover, ingest_files, save
 
     settings = Settings()
-    missing = [p for p in paths or [] if not p.exists()]
-    if missing:
-        raise ValueError(f"no such file or folder: {', '.join(map(str, missing))}")
     result = ingest_files(discover(paths or [settings.corpus_dir]), settings.catalog, settings.chunker_config())
     chunks_path, _ = save(result, out or settings.data_dir)
     if as_json:
@@ -66,7 +63,8 @@ def ingest(paths: Annotated[list[Path] | None, typer.Argument(help="files or fol
 @app.command()
 @handles_errors
 def index(paths: Annotated[list[Path] | None, typer.Argument(help="files or folders; default: the corpus")] = None,
-          ) -> None:
+          force: Annotated[bool, typer.Option(help="publish even an empty corpus or one that lost many documents")]
+          = False) -> None:
     """Ingest and (re)build the search index atomically; unchanged chunks reuse cached embeddings."""
     from app.service import build_from_corpus
     from index.embedders import make_embedder
@@ -74,7 +72,7 @@ def index(paths: Annotated[list[Path] | None, typer.Argument(help="files or fold
 
     settings = Settings()
     embedder = make_embedder(settings.embedder)
-    build = build_from_corpus(settings, embedder, paths)
+    build = build_from_corpus(settings, embedder, paths, force=force)
     manifest = load_build(build, embedder, settings.vector_store_config()).manifest
     typer.echo(f"index {build.name}: {manifest.documents} documents, {manifest.chunks} chunks "
                f"({manifest.embedded_chunks} embedded, rest cached), {manifest.vector_backend} "
