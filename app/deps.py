@@ -1,4 +1,4 @@
-"""Typed dependencies: the service loaded in the lifespan, the settings, the rate limit."""
+"""Typed dependencies: the service loaded in the lifespan, the settings, the gate, the client's address."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from app.ratelimit import RateLimiter
+from app.gate import Gate
 from app.service import QAService
 from app.settings import Settings
 from corpus.errors import PolicyQAError
@@ -25,9 +25,18 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def rate_limited(request: Request) -> None:
-    limiter: RateLimiter = request.app.state.limiter
-    limiter.check(request.client.host if request.client else "unknown")
+def get_gate(request: Request) -> Gate:
+    return request.app.state.gate
+
+
+def client_address(request: Request) -> str:
+    """The peer's address, or the client a trusted proxy names (rewritten by the proxy-headers middleware)."""
+    return request.client.host if request.client else "unknown"
+
+
+def charged(request: Request) -> None:
+    """Cheap reads count one unit against the client's budget, and need no slot."""
+    request.app.state.gate.charge(client_address(request))
 
 
 def require_admin(request: Request, x_api_key: Annotated[str | None, Header()] = None) -> None:
@@ -38,5 +47,7 @@ def require_admin(request: Request, x_api_key: Annotated[str | None, Header()] =
 
 ServiceDep = Annotated[QAService, Depends(get_service)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-RateLimitDep = Depends(rate_limited)
+GateDep = Annotated[Gate, Depends(get_gate)]
+ClientDep = Annotated[str, Depends(client_address)]
+ChargedDep = Depends(charged)
 AdminDep = Depends(require_admin)

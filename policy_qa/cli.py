@@ -142,8 +142,10 @@ def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[in
     # A damaged or outdated index is reported here in one line, not as a traceback from each worker; this
     # process does not load the model itself (it would hold it for the server's lifetime).
     check_build(build)
+    # proxy_headers off: uvicorn would trust X-Forwarded-For from 127.0.0.1 by default, letting anyone on this
+    # machine pose as any client; the app trusts exactly POLICY_QA_TRUSTED_PROXIES instead.
     uvicorn.run("policy_qa.server:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=workers, log_level="warning")
+                workers=workers, log_level="warning", proxy_headers=False)
 
 
 @app.command("eval")

@@ -15,6 +15,8 @@ import gradio as gr
 from fastapi import FastAPI
 
 from app.answer.model import Answer
+from app.gate import Gate, Overloaded, RateLimited
+from app.schemas import QUESTION_MAX_CHARS, check_question
 from app.service import QAService
 from corpus.lang.sentences import CITATION
 from corpus.model import Chunk
@@ -138,17 +140,41 @@ def _filters(doc_ids: list[str] | None, region: str | None, issuer: str | None,
                    _year(year_from), _year(year_to))
 
 
+def _refusal(exc: Exception) -> str:
+    """What the chat says when the gate or the question's validation refuses it."""
+    if isinstance(exc, RateLimited):
+        return f"提问过于频繁，请 {exc.retry_after} 秒后再试。"
+    if isinstance(exc, Overloaded):
+        return "服务繁忙，请稍后再试。"
+    return f"问题过长：最多 {QUESTION_MAX_CHARS} 个字。"
+
+
+def _client(request: gr.Request | None) -> str:
+    """The same client address the API's limits count (a trusted proxy's X-Forwarded-For already applied)."""
+    return request.client.host if request is not None and request.client else "unknown"
+
+
 def build_chat(app: FastAPI) -> gr.Blocks:
+    gate: Gate = app.state.gate
+
     def service() -> QAService:
         svc = getattr(app.state, "service", None)
         if svc is None:
             raise gr.Error("服务尚未就绪，请稍后重试。")
         return svc
 
-    def show_ref(ref: str | None) -> str:
+    def read(request: gr.Request | None) -> QAService:
+        """The service for a cheap read, counted like GET /api/documents."""
+        try:
+            gate.charge(_client(request))
+        except RateLimited as exc:
+            raise gr.Error(_refusal(exc)) from None
+        return service()
+
+    def show_ref(ref: str | None, request: gr.Request) -> str:
         """Evidence for "<n>|<chunk id>"; any chunk of the current index may be asked for."""
         n, _, chunk_id = (ref or "").partition("|")
-        svc = service()
+        svc = read(request)
         try:
             chunk = svc.store.chunk(chunk_id)
         except KeyError:
@@ -157,20 +183,33 @@ def build_chat(app: FastAPI) -> gr.Blocks:
 
     def respond(question: str, history: list[dict[str, Any]], doc_ids: list[str] | None, region: str | None,
                 issuer: str | None, year_from: float | None,
-                year_to: float | None) -> Iterator[tuple[Any, ...]]:
+                year_to: float | None, request: gr.Request) -> Iterator[tuple[Any, ...]]:
         question = (question or "").strip()
         if not question:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
-        history = [*history, {"role": "user", "content": _md(question)},
+        history = [*history, {"role": "user", "content": _md(question[:QUESTION_MAX_CHARS])},
                    {"role": "assistant", "content": "正在查找相关政策条文…"}]
         sources = gr.Radio(choices=[], value=None, label="引用来源")
         yield history, history, "", sources, "", EVIDENCE_HINT
         svc = service()
         text = ""
         filters = _filters(doc_ids, region, issuer, year_from, year_to)
+        try:  # the same validation, rate limit and slots as POST /api/ask; the answer is made in one go
+            question = check_question(question)
+            with gate.admit(_client(request), question):
+                steps = list(svc.ask_stream(question, None, filters))
+        except (RateLimited, Overloaded, ValueError) as exc:
+            history[-1] = {"role": "assistant", "content": _md(_refusal(exc))}
+            yield history, history, gr.skip(), gr.skip(), "", gr.skip()
+            return
+        except Exception:
+            log.exception("chat answer failed")
+            history[-1] = {"role": "assistant", "content": "回答失败：服务内部错误，请稍后重试。"}
+            yield history, history, gr.skip(), gr.skip(), "", gr.skip()
+            return
         try:
-            for kind, payload in svc.ask_stream(question, None, filters):
+            for kind, payload in steps:
                 if kind == "delta" and isinstance(payload, str):
                     text += payload
                     history[-1] = {"role": "assistant", "content": _md(text)}
@@ -187,8 +226,8 @@ def build_chat(app: FastAPI) -> gr.Blocks:
             history[-1] = {"role": "assistant", "content": "回答失败：服务内部错误，请稍后重试。"}
             yield history, history, gr.skip(), gr.skip(), "", gr.skip()
 
-    def load() -> tuple[Any, ...]:
-        svc = service()
+    def load(request: gr.Request) -> tuple[Any, ...]:
+        svc = read(request)
         metas = [d.meta for d in svc.store.documents.values()]
         counts: dict[str, int] = {}
         for c in svc.store.chunks:
@@ -200,8 +239,8 @@ def build_chat(app: FastAPI) -> gr.Blocks:
                 gr.Dropdown(choices=sorted({m.issuer for m in metas if m.issuer})), rows,
                 gr.Dropdown(choices=docs, value=None))
 
-    def measures(doc_id: str | None) -> tuple[Any, str]:
-        chunks = service().store.chunks_of(doc_id) if doc_id else []
+    def measures(doc_id: str | None, request: gr.Request) -> tuple[Any, str]:
+        chunks = read(request).store.chunks_of(doc_id) if doc_id else []
         choices = []
         for c in chunks:
             heading = c.heading_path[-1] if c.heading_path else ""
@@ -210,10 +249,10 @@ def build_chat(app: FastAPI) -> gr.Blocks:
             choices.append((f"{indent}{c.measure} {heading}{piece}", c.chunk_id))
         return gr.Dropdown(choices=choices, value=None), ""
 
-    def show_measure(chunk_id: str | None) -> str:
+    def show_measure(chunk_id: str | None, request: gr.Request) -> str:
         if not chunk_id:
             return ""
-        svc = service()
+        svc = read(request)
         try:
             return _evidence_html(svc, svc.store.chunk(chunk_id), "条文原文")
         except KeyError:
@@ -229,7 +268,7 @@ def build_chat(app: FastAPI) -> gr.Blocks:
                     history = gr.State([])
                     with gr.Row():
                         question = gr.Textbox(placeholder="请输入问题，按 Enter 发送", show_label=False,
-                                              scale=5, max_length=1000, elem_id="pq-question")
+                                              scale=5, max_length=QUESTION_MAX_CHARS, elem_id="pq-question")
                         send = gr.Button("发送", variant="primary", scale=1, elem_id="pq-send")
                     gr.Examples(EXAMPLES, inputs=[question], label="示例问题（点击填入）")
                     with gr.Accordion("筛选条件", open=False):
@@ -272,6 +311,9 @@ def build_chat(app: FastAPI) -> gr.Blocks:
 
 def mount_chat(app: FastAPI) -> None:
     """Mount the chat at "/". Routes registered before this (/api, /healthz, /docs, /widget) keep precedence:
-    Starlette matches in order and the mount only receives what nothing else matched."""
-    gr.mount_gradio_app(app, build_chat(app), path="/", js=PAGE_JS, css=CSS, footer_links=[])
+    Starlette matches in order and the mount only receives what nothing else matched. The chat's answers run
+    concurrently (one long question does not hold up the others), as many as the gate lets run and wait."""
+    settings = app.state.settings
+    blocks = build_chat(app).queue(default_concurrency_limit=settings.max_running, max_size=settings.max_waiting)
+    gr.mount_gradio_app(app, blocks, path="/", js=PAGE_JS, css=CSS, footer_links=[])
 
