@@ -14,9 +14,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import errors
-from app.gate import Gate
+from app.accounts import Accounts
+from app.gate import Budget, Gate
 from app.observability import RequestContextMiddleware, configure_logging
-from app.routes import admin, documents, qa
+from app.routes import admin, auth, documents, qa
 from app.service import QAService
 from app.settings import Settings
 from corpus.errors import PolicyQAError
@@ -56,10 +57,13 @@ def create_api(settings: Settings | None = None, service: QAService | None = Non
     app.state.settings = settings
     app.state.gate = Gate(settings.rate_limit_per_minute, settings.rate_limit_chars_per_unit, settings.max_running,
                           settings.max_waiting)
+    app.state.signin_budget = Budget(settings.signin_attempts_per_minute, "sign-in attempts")
+    app.state.accounts = Accounts(settings.accounts_path, settings.session_ttl_s)
     errors.install(app)
     app.include_router(documents.router)
     app.include_router(qa.router)
     app.include_router(admin.router)
+    app.include_router(auth.router)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Accept", "X-Request-ID"], expose_headers=["X-Request-ID"])

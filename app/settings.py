@@ -70,13 +70,20 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = []
     max_request_bytes: int = Field(16_384, ge=1024)
     max_upload_bytes: int = Field(20_000_000, ge=1024)  # admin document uploads
-    admin_api_key: str = ""  # "" disables the admin endpoints
+    admin_api_key: str = ""  # for scripts; "" leaves the admin endpoints to signed-in admins
+    accounts_db: Path | None = None  # the officials' accounts (SQLite); default DATA_DIR/accounts.sqlite3
+    session_ttl_s: int = Field(8 * 3600, ge=1)  # a sign-in lasts a working day
+    signin_attempts_per_minute: int = Field(5, ge=1)  # per client address, and per user name
     reload_poll_s: float = Field(1.0, ge=0)  # how soon sibling workers follow POST /admin/reload; 0 = never
     log_json: bool = True
 
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def accounts_path(self) -> Path:
+        return self.accounts_db or self.data_dir / "accounts.sqlite3"
 
     def chunker_config(self) -> ChunkerConfig:
         return ChunkerConfig(max_chars=self.chunk_max_chars)

@@ -13,11 +13,16 @@ from urllib.parse import quote
 
 import gradio as gr
 from fastapi import FastAPI
+from starlette.routing import Mount
 
+from app.accounts import Accounts
 from app.answer.model import Answer
+from app.deps import SESSION_COOKIE
 from app.gate import Gate, Overloaded, RateLimited
 from app.schemas import QUESTION_MAX_CHARS, check_question
-from app.service import QAService
+from app.service import QAService, build_from_corpus
+from app.signin import SignInRequired
+from corpus.errors import PolicyQAError
 from corpus.lang.sentences import CITATION
 from corpus.model import Chunk
 from retriever.hybrid import Filters
@@ -32,6 +37,8 @@ EXAMPLES = [
 ]
 ABSTAINED = "未在已收录文件中找到答案"
 EVIDENCE_HINT = '<div class="pq-hint">点击答案中的引用编号（如 [1]）或下方来源，在此查看原文。</div>'
+# Gradio's file upload and download routes: no part of the chat takes or gives files, so they stay shut.
+CLOSED_ROUTES = ("/gradio_api/upload", "/gradio_api/file=", "/gradio_api/stream/")
 CATALOGUE_HEADERS = ["文件标题", "发文机关", "日期", "文号", "地区", "字体", "条目数"]
 CONTEXT_CHARS = 160  # document text shown before and after a cited passage
 MARKER = CITATION
@@ -156,6 +163,7 @@ def _client(request: gr.Request | None) -> str:
 
 def build_chat(app: FastAPI) -> gr.Blocks:
     gate: Gate = app.state.gate
+    accounts: Accounts = app.state.accounts
 
     def service() -> QAService:
         svc = getattr(app.state, "service", None)
@@ -258,8 +266,24 @@ def build_chat(app: FastAPI) -> gr.Blocks:
         except KeyError:
             return '<div class="pq-hint">该条文已不在当前索引中。</div>'
 
+    def reindex(request: gr.Request) -> str:
+        """Rebuild the index from the corpus folder and serve it: for admins, checked here on the server from
+        the live session, whatever the page shows."""
+        account = accounts.session(request.cookies.get(SESSION_COOKIE))
+        if account is None or not account.is_admin:
+            return "需要管理员权限。"
+        svc = service()
+        try:
+            build_from_corpus(svc.settings, svc.embedder, show_progress=False)
+            store = svc.reload()
+        except PolicyQAError as exc:
+            return f"重建失败，原索引继续服务：{_md(exc.message)}"
+        log.info("reindexed from the chat by %s", account.username)
+        return f"已重建并启用索引：{store.manifest.documents} 个文件，{store.manifest.chunks} 个条目。"
+
     with gr.Blocks(title="政策问答") as blocks:
-        gr.Markdown("## 政策问答（内部版）\n回答仅依据已收录的政策文件原文并标注出处，请以原文为准。")
+        gr.Markdown("## 政策问答（内部版）\n回答仅依据已收录的政策文件原文并标注出处，请以原文为准。"
+                    "　[退出登录](/auth/logout)")
         with gr.Tab("问答"):
             with gr.Row():
                 with gr.Column(scale=3):
@@ -296,6 +320,11 @@ def build_chat(app: FastAPI) -> gr.Blocks:
             browse_measure = gr.Dropdown(label="条目（编号 标题）", choices=[], elem_id="pq-browse-measure")
             measure_view = gr.HTML("", elem_id="pq-measure-view", js_on_load=None)
 
+        with gr.Tab("管理"):
+            gr.Markdown("从文件夹重建索引（仅管理员）。上传、删除文件请用 `/admin` 接口。")
+            reindex_go = gr.Button("重建索引", elem_id="pq-reindex")
+            reindex_status = gr.Markdown(elem_id="pq-reindex-status")
+
         ask_inputs = [question, history, doc_filter, region, issuer, year_from, year_to]
         ask_outputs = [chatbot, history, question, sources, copy_box, evidence]
         send.click(respond, ask_inputs, ask_outputs)
@@ -305,6 +334,7 @@ def build_chat(app: FastAPI) -> gr.Blocks:
         browse_doc.change(measures, [browse_doc], [browse_measure, measure_view])
         browse_measure.change(show_measure, [browse_measure], [measure_view])
         chatbot.clear(lambda: [], None, [history])
+        reindex_go.click(reindex, None, [reindex_status], concurrency_limit=1)
         blocks.load(load, None, [doc_filter, region, issuer, catalogue, browse_doc])
     return blocks
 
@@ -316,4 +346,7 @@ def mount_chat(app: FastAPI) -> None:
     settings = app.state.settings
     blocks = build_chat(app).queue(default_concurrency_limit=settings.max_running, max_size=settings.max_waiting)
     gr.mount_gradio_app(app, blocks, path="/", js=PAGE_JS, css=CSS, footer_links=[])
+    # Everything the mount serves (page, assets, queue, Gradio's own API) needs a signed-in official.
+    mount = next(r for r in app.router.routes if isinstance(r, Mount) and r.path == "")
+    mount.app = SignInRequired(mount.app, app.state.accounts, CLOSED_ROUTES)
 

@@ -128,6 +128,19 @@ def test_a_mistyped_corpus_folder_is_an_error_not_an_empty_corpus(tmp_path):
     assert current_build(settings.index_dir) is None
 
 
+def test_a_truncated_embedding_cache_is_recomputed_not_a_traceback(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=_corpus(tmp_path, 2))
+    build_from_corpus(settings, FakeEmbedder(), show_progress=False)
+    cache = next((settings.index_dir / "cache").glob("*.npz"))
+    cache.write_bytes(cache.read_bytes()[:100])
+    again = FakeEmbedder()
+    build_from_corpus(settings, again, show_progress=False)
+    assert again.embedded > 0
+    third = FakeEmbedder()
+    build_from_corpus(settings, third, show_progress=False)
+    assert third.embedded == 0  # the cache was written whole again
+
+
 def test_missing_and_mismatched_index_say_how_to_fix(tmp_path):
     with pytest.raises(IndexMissing, match="policy-qa index"):
         load_index(tmp_path / "nothing", FakeEmbedder())
