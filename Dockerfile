@@ -49,6 +49,12 @@ RUN policy-qa index
 # POLICY_QA_RELOAD_POLL_S.
 VOLUME ["/data", "/corpus"]
 
+# Behind a reverse proxy (nginx, Traefik, a government gateway), name it so each citizen gets their own rate
+# limit from its X-Forwarded-For: e.g. -e POLICY_QA_TRUSTED_PROXIES='["10.0.0.0/8"]'. Unset, the header is
+# ignored and the proxy's address is the client. On the first start with an empty /data the console prints
+# the generated admin password for the officials' chat (`docker logs`).
+ENV POLICY_QA_TRUSTED_PROXIES=[]
+
 EXPOSE 8000
 
 # python:3.11-slim has no curl: probe /healthz with the standard library.

@@ -19,8 +19,9 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message, "request_id": request_id_var.get()}, status_code=status)
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message, "request_id": request_id_var.get()}, status_code=status,
+                        headers=headers)
 
 
 def validation_message(exc: RequestValidationError) -> str:
@@ -36,7 +37,9 @@ def install(app: FastAPI) -> None:
     async def domain_error(_: Request, exc: PolicyQAError) -> JSONResponse:
         if exc.status_code >= 500:
             log.error("%s: %s", type(exc).__name__, exc.message)
-        return error_response(exc.status_code, _snake(type(exc).__name__), exc.message)
+        retry_after = getattr(exc, "retry_after", None)  # rate limit and overload: when to come back
+        return error_response(exc.status_code, _snake(type(exc).__name__), exc.message,
+                              {"Retry-After": str(retry_after)} if retry_after else None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -11,11 +11,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import errors
+from app.accounts import Accounts
+from app.gate import Budget, Gate
 from app.observability import RequestContextMiddleware, configure_logging
-from app.ratelimit import RateLimiter
-from app.routes import admin, documents, qa
+from app.routes import admin, auth, documents, qa
 from app.service import QAService
 from app.settings import Settings
 from corpus.errors import PolicyQAError
@@ -53,14 +55,22 @@ def create_api(settings: Settings | None = None, service: QAService | None = Non
     app = FastAPI(title="policy-qa", version="0.1.0", lifespan=lifespan,
                   description="Grounded answers with citations over Chinese government policy documents.")
     app.state.settings = settings
-    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.gate = Gate(settings.rate_limit_per_minute, settings.rate_limit_chars_per_unit, settings.max_running,
+                          settings.max_waiting)
+    app.state.signin_budget = Budget(settings.signin_attempts_per_minute, "sign-in attempts")
+    app.state.accounts = Accounts(settings.accounts_path, settings.session_ttl_s)
     errors.install(app)
     app.include_router(documents.router)
     app.include_router(qa.router)
     app.include_router(admin.router)
+    app.include_router(auth.router)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Accept", "X-Request-ID"], expose_headers=["X-Request-ID"])
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_request_bytes,
                        limited_paths=("/api/",), max_other_bytes=settings.max_upload_bytes)
+    # Outermost, so the request id, the limits and the chat all see the client a trusted proxy names. uvicorn's
+    # own proxy handling (which trusts 127.0.0.1 by default) is off in `policy-qa serve`.
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

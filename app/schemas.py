@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
 from app.answer.model import Answer
 from index.store import IndexStore
 from retriever.hybrid import Filters, Hit
 
-Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+QUESTION_MAX_CHARS = 1000
+Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=QUESTION_MAX_CHARS)]
+_QUESTION = TypeAdapter(Question)
+
+
+def check_question(text: str) -> str:
+    """A question typed into a UI, held to the API's rule; pydantic's ValidationError (a ValueError) if not."""
+    return _QUESTION.validate_python(text)
 
 
 class FiltersIn(BaseModel):

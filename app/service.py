@@ -22,11 +22,13 @@ log = logging.getLogger("policy_qa.service")
 
 
 def build_from_corpus(settings: Settings, embedder: Embedder, paths: list[Path] | None = None,
-                      show_progress: bool = True) -> Path:
-    """Ingest the corpus and build a new current index; returns the build directory."""
+                      show_progress: bool = True, force: bool = False) -> Path:
+    """Ingest the corpus and build a new current index; returns the build directory. An empty corpus, or
+    one that lost too many documents, is refused unless `force`d (index.build.check_publishable)."""
     result = ingest_files(discover(paths or [settings.corpus_dir]), settings.catalog, settings.chunker_config())
     return build_index(result.documents, result.chunks, embedder, settings.index_dir,
-                       vector_store=settings.vector_store_config(), show_progress=show_progress)
+                       vector_store=settings.vector_store_config(), show_progress=show_progress,
+                       max_document_loss=settings.max_document_loss, force=force)
 
 
 class QAService:

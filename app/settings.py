@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     reranker: str = ""  # "" = off; a local cross-encoder path turns it on
 
     chunk_max_chars: int = Field(700, ge=100)  # e5 reads 512 tokens ≈ 700 Chinese characters
+    # A rebuild keeping fewer than (1 - this share) of the serving build's documents is refused unless forced:
+    # removing a document or two is an edit, losing half the corpus is an unmounted volume or a wrong folder.
+    max_document_loss: float = Field(0.5, ge=0.0, le=1.0)
     # evals/bench/faiss_scale.py: exact flat search is 9 ms at 50k and 18 ms at 100k vectors (well under one
     # query embedding), while HNSW at efSearch 96 recalled only 0.2-0.3 of the true top 10 on random vectors.
     hnsw_threshold: int = Field(200_000, ge=1)
@@ -57,16 +60,33 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     cors_origins: list[str] = []
-    rate_limit_per_minute: int = Field(60, ge=1)  # per client address, public endpoints
+    # Per client address and minute, counted in short questions: a question costs one unit per started
+    # RATE_LIMIT_CHARS_PER_UNIT characters, so a flood of long questions is throttled like one of short ones.
+    # Measured on the bundled index (one thread): 0.08 s for a 13-character question, 0.73 s at 200 and 4.9 s at
+    # 1,000 characters (58x), about linear in length: 17 characters per unit charges 1, 12 and 59.
+    rate_limit_per_minute: int = Field(60, ge=1)
+    rate_limit_chars_per_unit: int = Field(17, ge=1)
+    # Answers running at once per worker, and more waiting; past both, 503 with Retry-After.
+    max_running: int = Field(4, ge=1)
+    max_waiting: int = Field(32, ge=0)
+    # Proxies (addresses or CIDRs) whose X-Forwarded-For names the client; from anyone else it is ignored.
+    trusted_proxies: list[str] = []
     max_request_bytes: int = Field(16_384, ge=1024)
     max_upload_bytes: int = Field(20_000_000, ge=1024)  # admin document uploads
-    admin_api_key: str = ""  # "" disables the admin endpoints
+    admin_api_key: str = ""  # for scripts; "" leaves the admin endpoints to signed-in admins
+    accounts_db: Path | None = None  # the officials' accounts (SQLite); default DATA_DIR/accounts.sqlite3
+    session_ttl_s: int = Field(8 * 3600, ge=1)  # a sign-in lasts a working day
+    signin_attempts_per_minute: int = Field(5, ge=1)  # per client address, and per user name
     reload_poll_s: float = Field(1.0, ge=0)  # how soon sibling workers follow POST /admin/reload; 0 = never
     log_json: bool = True
 
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def accounts_path(self) -> Path:
+        return self.accounts_db or self.data_dir / "accounts.sqlite3"
 
     def chunker_config(self) -> ChunkerConfig:
         return ChunkerConfig(max_chars=self.chunk_max_chars)

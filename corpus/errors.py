@@ -31,3 +31,9 @@ class DocumentNotFound(PolicyQAError):
 
 class ChunkNotFound(PolicyQAError):
     status_code = 404
+
+
+class CorpusMissing(PolicyQAError):
+    """A corpus folder or file that does not exist (a mistyped POLICY_QA_CORPUS_DIR, an unmounted volume)."""
+
+    status_code = 503

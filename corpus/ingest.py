@@ -10,7 +10,7 @@ from pathlib import Path
 from corpus.catalog import DEFAULT_CATALOG, infer_meta, load_catalog
 from corpus.chunker import ChunkerConfig, chunk_document
 from corpus.clean import clean_text
-from corpus.errors import BadDocument
+from corpus.errors import BadDocument, CorpusMissing
 from corpus.loaders import SUPPORTED_SUFFIXES, load_text
 from corpus.model import INTRO, MEASURE, Chunk, DocumentMeta, DocumentReport
 
@@ -29,7 +29,12 @@ class IngestResult:
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
-    """Files to ingest: each path itself, or a directory's files (sorted, hidden ones skipped)."""
+    """Files to ingest: each path itself, or a directory's files (sorted, hidden ones skipped). A path that
+    does not exist is an error, not an empty corpus."""
+    paths = list(paths)
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise CorpusMissing(f"no such file or folder: {', '.join(missing)}")
     files: list[Path] = []
     for path in paths:
         if path.is_dir():

@@ -26,7 +26,7 @@ from corpus.model import Chunk
 from index.backends import drop_vectors, write_vectors
 from index.cache import EmbeddingCache, content_key
 from index.embedders import Embedder
-from index.errors import IndexBusy, VectorStoreUnavailable
+from index.errors import BuildRefused, IndexBusy, VectorStoreUnavailable
 from index.tokenize import tokenize
 from index.vectors import StoredVectors, VectorStoreConfig
 
@@ -112,14 +112,17 @@ def embed_texts(texts: list[str], embedder: Embedder, cache: EmbeddingCache,
 
 def build_index(documents: list[Document], chunks: list[Chunk], embedder: Embedder, root: Path, *,
                 vector_store: VectorStoreConfig | None = None, show_progress: bool = True,
-                keep_builds: int = 2) -> Path:
+                keep_builds: int = 2, max_document_loss: float = 1.0, force: bool = False) -> Path:
     """Build a new index under `root` and make it current; returns its directory.
 
     Nothing is visible to readers until the final rename of CURRENT, so a build that fails or is
-    killed leaves the previous index serving."""
+    killed leaves the previous index serving. Unless `force`d, a build of no documents, or one holding
+    fewer than (1 - `max_document_loss`) of the current build's documents, is refused (BuildRefused)."""
     started = time.perf_counter()
     vector_store = vector_store or VectorStoreConfig()
     with build_lock(root):
+        if not force:
+            check_publishable(len(documents), current_build(root), max_document_loss)
         for stale in root.glob(".tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)  # left by a killed build
         _drop_unused_vectors(root, vector_store)
@@ -149,6 +152,26 @@ def build_index(documents: list[Document], chunks: list[Chunk], embedder: Embedd
         _prune(root, keep_builds)
         _drop_unused_vectors(root, vector_store)
         return final
+
+
+def check_publishable(documents: int, serving: Path | None, max_loss: float) -> None:
+    """Refuse to replace the serving build with an empty one or one that lost more than `max_loss` of its
+    documents: both are what an unmounted volume or an emptied folder look like, not an edit."""
+    hint = "nothing was published; check the corpus folder, or force the build"
+    if documents == 0:
+        raise BuildRefused(f"the corpus has no readable documents: {hint}")
+    before = _documents_in(serving) if serving else None
+    if before and (before - documents) / before > max_loss:
+        raise BuildRefused(f"the new build has {documents} documents where the serving one has {before}, a loss "
+                           f"over {max_loss:.0%}: {hint}")
+
+
+def _documents_in(build: Path) -> int | None:
+    """The document count in a build's manifest; None when it cannot be read (nothing to compare with)."""
+    try:
+        return int(json.loads((build / "manifest.json").read_text(encoding="utf-8"))["documents"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def write_pointer(root: Path, name: str, build_id: str) -> None:

@@ -4,10 +4,14 @@ that document's chunks."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger("policy_qa.index")
 
 
 def content_key(text: str) -> str:
@@ -23,8 +27,10 @@ class EmbeddingCache:
             try:
                 with np.load(self.path) as data:
                     self._vectors = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
-            except (OSError, ValueError, KeyError):
-                self._vectors = {}  # a damaged cache only costs re-embedding
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+                # a damaged cache (a truncated write, a full disk) only costs re-embedding; it is replaced on save
+                log.warning("embedding cache %s is damaged (%s); recomputing", self.path.name, type(exc).__name__)
+                self._vectors = {}
 
     def get(self, key: str) -> np.ndarray | None:
         return self._vectors.get(key)

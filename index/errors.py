@@ -29,3 +29,10 @@ class VectorStoreUnavailable(PolicyQAError):
     """The vector database a deployment configured cannot be reached or refused the request."""
 
     status_code = 503
+
+
+class BuildRefused(PolicyQAError):
+    """A build that would publish no documents, or lose too many of the serving build's (an unmounted volume,
+    a corpus folder emptied by mistake); forcing it publishes anyway."""
+
+    status_code = 409

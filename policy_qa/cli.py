@@ -43,9 +43,6 @@ def ingest(paths: Annotated[list[Path] | None, typer.Argument(help="files or fol
     from corpus.ingest import discover, ingest_files, save
 
     settings = Settings()
-    missing = [p for p in paths or [] if not p.exists()]
-    if missing:
-        raise ValueError(f"no such file or folder: {', '.join(map(str, missing))}")
     result = ingest_files(discover(paths or [settings.corpus_dir]), settings.catalog, settings.chunker_config())
     chunks_path, _ = save(result, out or settings.data_dir)
     if as_json:
@@ -66,7 +63,8 @@ def ingest(paths: Annotated[list[Path] | None, typer.Argument(help="files or fol
 @app.command()
 @handles_errors
 def index(paths: Annotated[list[Path] | None, typer.Argument(help="files or folders; default: the corpus")] = None,
-          ) -> None:
+          force: Annotated[bool, typer.Option(help="publish even an empty corpus or one that lost many documents")]
+          = False) -> None:
     """Ingest and (re)build the search index atomically; unchanged chunks reuse cached embeddings."""
     from app.service import build_from_corpus
     from index.embedders import make_embedder
@@ -74,7 +72,7 @@ def index(paths: Annotated[list[Path] | None, typer.Argument(help="files or fold
 
     settings = Settings()
     embedder = make_embedder(settings.embedder)
-    build = build_from_corpus(settings, embedder, paths)
+    build = build_from_corpus(settings, embedder, paths, force=force)
     manifest = load_build(build, embedder, settings.vector_store_config()).manifest
     typer.echo(f"index {build.name}: {manifest.documents} documents, {manifest.chunks} chunks "
                f"({manifest.embedded_chunks} embedded, rest cached), {manifest.vector_backend} "
@@ -144,8 +142,63 @@ def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[in
     # A damaged or outdated index is reported here in one line, not as a traceback from each worker; this
     # process does not load the model itself (it would hold it for the server's lifetime).
     check_build(build)
+    password = _accounts(settings).ensure_admin()
+    if password:  # first start: the one account there is, shown once, so the README's command leads to a chat
+        base = f"http://{host or settings.host}:{port or settings.port}"
+        typer.echo(f"first start: sign in to the officials' chat at {base}/login as 'admin' with password "
+                   f"{password}\n(change it with `policy-qa users passwd admin`; add officials with "
+                   "`policy-qa users add NAME`)", err=True)
+    # proxy_headers off: uvicorn would trust X-Forwarded-For from 127.0.0.1 by default, letting anyone on this
+    # machine pose as any client; the app trusts exactly POLICY_QA_TRUSTED_PROXIES instead.
     uvicorn.run("policy_qa.server:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=workers, log_level="warning")
+                workers=workers, log_level="warning", proxy_headers=False)
+
+
+users = typer.Typer(help="The officials' accounts for the chat (roles: official, admin).", no_args_is_help=True)
+app.add_typer(users, name="users")
+
+
+def _accounts(settings: Settings | None = None):
+    from app.accounts import Accounts
+
+    settings = settings or Settings()
+    return Accounts(settings.accounts_path, settings.session_ttl_s)
+
+
+Password = Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                       envvar="POLICY_QA_NEW_PASSWORD", help="asked for when not given")]
+
+
+@users.command("add")
+@handles_errors
+def users_add(username: str, password: Password,
+              role: Annotated[str, typer.Option(help="official or admin")] = "official") -> None:
+    """Create an account."""
+    account = _accounts().add(username, password, role)
+    typer.echo(f"added {account.username} ({account.role})")
+
+
+@users.command("passwd")
+@handles_errors
+def users_passwd(username: str, password: Password) -> None:
+    """Set a new password; the user's sessions end."""
+    _accounts().set_password(username, password)
+    typer.echo(f"password of {username} changed")
+
+
+@users.command("remove")
+@handles_errors
+def users_remove(username: str) -> None:
+    """Delete an account and end its sessions."""
+    _accounts().remove(username)
+    typer.echo(f"removed {username}")
+
+
+@users.command("list")
+@handles_errors
+def users_list() -> None:
+    for account in _accounts().list():
+        typer.echo(f"{account.username}\t{account.role}")
 
 
 @app.command("eval")

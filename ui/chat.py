@@ -13,9 +13,16 @@ from urllib.parse import quote
 
 import gradio as gr
 from fastapi import FastAPI
+from starlette.routing import Mount
 
+from app.accounts import Accounts
 from app.answer.model import Answer
-from app.service import QAService
+from app.deps import SESSION_COOKIE
+from app.gate import Gate, Overloaded, RateLimited
+from app.schemas import QUESTION_MAX_CHARS, check_question
+from app.service import QAService, build_from_corpus
+from app.signin import SignInRequired
+from corpus.errors import PolicyQAError
 from corpus.lang.sentences import CITATION
 from corpus.model import Chunk
 from retriever.hybrid import Filters
@@ -30,6 +37,8 @@ EXAMPLES = [
 ]
 ABSTAINED = "未在已收录文件中找到答案"
 EVIDENCE_HINT = '<div class="pq-hint">点击答案中的引用编号（如 [1]）或下方来源，在此查看原文。</div>'
+# Gradio's file upload and download routes: no part of the chat takes or gives files, so they stay shut.
+CLOSED_ROUTES = ("/gradio_api/upload", "/gradio_api/file=", "/gradio_api/stream/")
 CATALOGUE_HEADERS = ["文件标题", "发文机关", "日期", "文号", "地区", "字体", "条目数"]
 CONTEXT_CHARS = 160  # document text shown before and after a cited passage
 MARKER = CITATION
@@ -138,17 +147,42 @@ def _filters(doc_ids: list[str] | None, region: str | None, issuer: str | None,
                    _year(year_from), _year(year_to))
 
 
+def _refusal(exc: Exception) -> str:
+    """What the chat says when the gate or the question's validation refuses it."""
+    if isinstance(exc, RateLimited):
+        return f"提问过于频繁，请 {exc.retry_after} 秒后再试。"
+    if isinstance(exc, Overloaded):
+        return "服务繁忙，请稍后再试。"
+    return f"问题过长：最多 {QUESTION_MAX_CHARS} 个字。"
+
+
+def _client(request: gr.Request | None) -> str:
+    """The same client address the API's limits count (a trusted proxy's X-Forwarded-For already applied)."""
+    return request.client.host if request is not None and request.client else "unknown"
+
+
 def build_chat(app: FastAPI) -> gr.Blocks:
+    gate: Gate = app.state.gate
+    accounts: Accounts = app.state.accounts
+
     def service() -> QAService:
         svc = getattr(app.state, "service", None)
         if svc is None:
             raise gr.Error("服务尚未就绪，请稍后重试。")
         return svc
 
-    def show_ref(ref: str | None) -> str:
+    def read(request: gr.Request | None) -> QAService:
+        """The service for a cheap read, counted like GET /api/documents."""
+        try:
+            gate.charge(_client(request))
+        except RateLimited as exc:
+            raise gr.Error(_refusal(exc)) from None
+        return service()
+
+    def show_ref(ref: str | None, request: gr.Request) -> str:
         """Evidence for "<n>|<chunk id>"; any chunk of the current index may be asked for."""
         n, _, chunk_id = (ref or "").partition("|")
-        svc = service()
+        svc = read(request)
         try:
             chunk = svc.store.chunk(chunk_id)
         except KeyError:
@@ -157,20 +191,33 @@ def build_chat(app: FastAPI) -> gr.Blocks:
 
     def respond(question: str, history: list[dict[str, Any]], doc_ids: list[str] | None, region: str | None,
                 issuer: str | None, year_from: float | None,
-                year_to: float | None) -> Iterator[tuple[Any, ...]]:
+                year_to: float | None, request: gr.Request) -> Iterator[tuple[Any, ...]]:
         question = (question or "").strip()
         if not question:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
-        history = [*history, {"role": "user", "content": _md(question)},
+        history = [*history, {"role": "user", "content": _md(question[:QUESTION_MAX_CHARS])},
                    {"role": "assistant", "content": "正在查找相关政策条文…"}]
         sources = gr.Radio(choices=[], value=None, label="引用来源")
         yield history, history, "", sources, "", EVIDENCE_HINT
         svc = service()
         text = ""
         filters = _filters(doc_ids, region, issuer, year_from, year_to)
+        try:  # the same validation, rate limit and slots as POST /api/ask; the answer is made in one go
+            question = check_question(question)
+            with gate.admit(_client(request), question):
+                steps = list(svc.ask_stream(question, None, filters))
+        except (RateLimited, Overloaded, ValueError) as exc:
+            history[-1] = {"role": "assistant", "content": _md(_refusal(exc))}
+            yield history, history, gr.skip(), gr.skip(), "", gr.skip()
+            return
+        except Exception:
+            log.exception("chat answer failed")
+            history[-1] = {"role": "assistant", "content": "回答失败：服务内部错误，请稍后重试。"}
+            yield history, history, gr.skip(), gr.skip(), "", gr.skip()
+            return
         try:
-            for kind, payload in svc.ask_stream(question, None, filters):
+            for kind, payload in steps:
                 if kind == "delta" and isinstance(payload, str):
                     text += payload
                     history[-1] = {"role": "assistant", "content": _md(text)}
@@ -187,8 +234,8 @@ def build_chat(app: FastAPI) -> gr.Blocks:
             history[-1] = {"role": "assistant", "content": "回答失败：服务内部错误，请稍后重试。"}
             yield history, history, gr.skip(), gr.skip(), "", gr.skip()
 
-    def load() -> tuple[Any, ...]:
-        svc = service()
+    def load(request: gr.Request) -> tuple[Any, ...]:
+        svc = read(request)
         metas = [d.meta for d in svc.store.documents.values()]
         counts: dict[str, int] = {}
         for c in svc.store.chunks:
@@ -200,8 +247,8 @@ def build_chat(app: FastAPI) -> gr.Blocks:
                 gr.Dropdown(choices=sorted({m.issuer for m in metas if m.issuer})), rows,
                 gr.Dropdown(choices=docs, value=None))
 
-    def measures(doc_id: str | None) -> tuple[Any, str]:
-        chunks = service().store.chunks_of(doc_id) if doc_id else []
+    def measures(doc_id: str | None, request: gr.Request) -> tuple[Any, str]:
+        chunks = read(request).store.chunks_of(doc_id) if doc_id else []
         choices = []
         for c in chunks:
             heading = c.heading_path[-1] if c.heading_path else ""
@@ -210,17 +257,33 @@ def build_chat(app: FastAPI) -> gr.Blocks:
             choices.append((f"{indent}{c.measure} {heading}{piece}", c.chunk_id))
         return gr.Dropdown(choices=choices, value=None), ""
 
-    def show_measure(chunk_id: str | None) -> str:
+    def show_measure(chunk_id: str | None, request: gr.Request) -> str:
         if not chunk_id:
             return ""
-        svc = service()
+        svc = read(request)
         try:
             return _evidence_html(svc, svc.store.chunk(chunk_id), "条文原文")
         except KeyError:
             return '<div class="pq-hint">该条文已不在当前索引中。</div>'
 
+    def reindex(request: gr.Request) -> str:
+        """Rebuild the index from the corpus folder and serve it: for admins, checked here on the server from
+        the live session, whatever the page shows."""
+        account = accounts.session(request.cookies.get(SESSION_COOKIE))
+        if account is None or not account.is_admin:
+            return "需要管理员权限。"
+        svc = service()
+        try:
+            build_from_corpus(svc.settings, svc.embedder, show_progress=False)
+            store = svc.reload()
+        except PolicyQAError as exc:
+            return f"重建失败，原索引继续服务：{_md(exc.message)}"
+        log.info("reindexed from the chat by %s", account.username)
+        return f"已重建并启用索引：{store.manifest.documents} 个文件，{store.manifest.chunks} 个条目。"
+
     with gr.Blocks(title="政策问答") as blocks:
-        gr.Markdown("## 政策问答（内部版）\n回答仅依据已收录的政策文件原文并标注出处，请以原文为准。")
+        gr.Markdown("## 政策问答（内部版）\n回答仅依据已收录的政策文件原文并标注出处，请以原文为准。"
+                    "　[退出登录](/auth/logout)")
         with gr.Tab("问答"):
             with gr.Row():
                 with gr.Column(scale=3):
@@ -229,7 +292,7 @@ def build_chat(app: FastAPI) -> gr.Blocks:
                     history = gr.State([])
                     with gr.Row():
                         question = gr.Textbox(placeholder="请输入问题，按 Enter 发送", show_label=False,
-                                              scale=5, max_length=1000, elem_id="pq-question")
+                                              scale=5, max_length=QUESTION_MAX_CHARS, elem_id="pq-question")
                         send = gr.Button("发送", variant="primary", scale=1, elem_id="pq-send")
                     gr.Examples(EXAMPLES, inputs=[question], label="示例问题（点击填入）")
                     with gr.Accordion("筛选条件", open=False):
@@ -257,6 +320,11 @@ def build_chat(app: FastAPI) -> gr.Blocks:
             browse_measure = gr.Dropdown(label="条目（编号 标题）", choices=[], elem_id="pq-browse-measure")
             measure_view = gr.HTML("", elem_id="pq-measure-view", js_on_load=None)
 
+        with gr.Tab("管理"):
+            gr.Markdown("从文件夹重建索引（仅管理员）。上传、删除文件请用 `/admin` 接口。")
+            reindex_go = gr.Button("重建索引", elem_id="pq-reindex")
+            reindex_status = gr.Markdown(elem_id="pq-reindex-status")
+
         ask_inputs = [question, history, doc_filter, region, issuer, year_from, year_to]
         ask_outputs = [chatbot, history, question, sources, copy_box, evidence]
         send.click(respond, ask_inputs, ask_outputs)
@@ -266,15 +334,21 @@ def build_chat(app: FastAPI) -> gr.Blocks:
         browse_doc.change(measures, [browse_doc], [browse_measure, measure_view])
         browse_measure.change(show_measure, [browse_measure], [measure_view])
         chatbot.clear(lambda: [], None, [history])
+        reindex_go.click(reindex, None, [reindex_status], concurrency_limit=1)
         blocks.load(load, None, [doc_filter, region, issuer, catalogue, browse_doc])
     return blocks
 
 
 def mount_chat(app: FastAPI) -> None:
     """Mount the chat at "/". Routes registered before this (/api, /healthz, /docs, /widget) keep precedence:
-    Starlette matches in order and the mount only receives what nothing else matched."""
-    blocks = build_chat(app)
+    Starlette matches in order and the mount only receives what nothing else matched. The chat's answers run
+    concurrently (one long question does not hold up the others), as many as the gate lets run and wait."""
+    settings = app.state.settings
+    blocks = build_chat(app).queue(default_concurrency_limit=settings.max_running, max_size=settings.max_waiting)
     gr.mount_gradio_app(app, blocks, path="/", js=PAGE_JS, css=CSS, footer_links=[])
+    # Everything the mount serves (page, assets, queue, Gradio's own API) needs a signed-in official.
+    mount = next(r for r in app.router.routes if isinstance(r, Mount) and r.path == "")
+    mount.app = SignInRequired(mount.app, app.state.accounts, CLOSED_ROUTES)
     _quiet_queue(blocks)
 
 

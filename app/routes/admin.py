@@ -18,7 +18,8 @@ from corpus.loaders import SUPPORTED_SUFFIXES, load_text
 from index.store import IndexStore
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[AdminDep],
-                   responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 503: {"model": ErrorOut}})
+                   responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 409: {"model": ErrorOut},
+                              503: {"model": ErrorOut}})
 _SAFE_NAME = re.compile(r"^[\w\u4e00-\u9fff][\w\u4e00-\u9fff .()（）-]{0,150}$")
 
 
@@ -43,10 +44,12 @@ async def reload(service: ServiceDep) -> HealthOut:
 
 
 @router.post("/reindex", response_model=HealthOut)
-async def reindex(service: ServiceDep) -> HealthOut:
-    """Rebuild the index from the corpus folder (cached embeddings reused) and serve it."""
+async def reindex(service: ServiceDep, force: bool = False) -> HealthOut:
+    """Rebuild the index from the corpus folder (cached embeddings reused) and serve it. A corpus with no
+    documents, or one that lost more than POLICY_QA_MAX_DOCUMENT_LOSS of them, is refused with 409 unless
+    `force=true`; the old index keeps serving."""
     def rebuild() -> IndexStore:
-        build_from_corpus(service.settings, service.embedder, show_progress=False)
+        build_from_corpus(service.settings, service.embedder, show_progress=False, force=force)
         return service.reload()
 
     return HealthOut.of(await run_in_threadpool(rebuild))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.deps import ServiceDep
+from app.deps import ChargedDep, ServiceDep
 from app.schemas import ChunkOut, DocumentDetail, DocumentOut, ErrorOut, HealthOut, MeasureOut
 from corpus.ingest import Document
 from index.store import IndexStore
 
-router = APIRouter(tags=["documents"], responses={404: {"model": ErrorOut}})
+router = APIRouter(tags=["documents"], responses={404: {"model": ErrorOut}, 429: {"model": ErrorOut}})
 
 
 def document_out(doc: Document, store: IndexStore) -> DocumentOut:
@@ -25,13 +25,13 @@ def healthz(service: ServiceDep) -> HealthOut:
     return HealthOut.of(service.store)
 
 
-@router.get("/api/documents", response_model=list[DocumentOut])
+@router.get("/api/documents", dependencies=[ChargedDep], response_model=list[DocumentOut])
 def documents(service: ServiceDep) -> list[DocumentOut]:
     store = service.store
     return [document_out(d, store) for d in store.documents.values()]
 
 
-@router.get("/api/documents/{doc_id}", response_model=DocumentDetail)
+@router.get("/api/documents/{doc_id}", dependencies=[ChargedDep], response_model=DocumentDetail)
 def document(doc_id: str, service: ServiceDep) -> DocumentDetail:
     store = service.store
     doc = store.document(doc_id)
@@ -42,7 +42,7 @@ def document(doc_id: str, service: ServiceDep) -> DocumentDetail:
     return DocumentDetail(**document_out(doc, store).model_dump(), text=doc.text, measures=measures)
 
 
-@router.get("/api/chunks/{chunk_id}", response_model=ChunkOut)
+@router.get("/api/chunks/{chunk_id}", dependencies=[ChargedDep], response_model=ChunkOut)
 def chunk(chunk_id: str, service: ServiceDep) -> ChunkOut:
     store = service.store
     c = store.chunk(chunk_id)

@@ -11,26 +11,28 @@ from fastapi.concurrency import run_in_threadpool
 from sse_starlette.sse import EventSourceResponse
 
 from app.answer.model import Answer
-from app.deps import RateLimitDep, ServiceDep
+from app.deps import ClientDep, GateDep, ServiceDep
 from app.observability import request_id_var
 from app.schemas import AskRequest, AskResponse, ErrorOut, HitOut, SearchRequest, SearchResponse
 from corpus.errors import PolicyQAError
 
-router = APIRouter(prefix="/api", tags=["questions"], dependencies=[RateLimitDep],
+router = APIRouter(prefix="/api", tags=["questions"],
                    responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 429: {"model": ErrorOut},
                               503: {"model": ErrorOut}})
 log = logging.getLogger("policy_qa.api")
 
 
 @router.post("/search", response_model=SearchResponse)
-def search(body: SearchRequest, service: ServiceDep) -> SearchResponse:
-    hits = service.search(body.query, body.top_k, body.filters.to_filters() if body.filters else None)
+def search(body: SearchRequest, service: ServiceDep, gate: GateDep, client: ClientDep) -> SearchResponse:
+    with gate.admit(client, body.query):
+        hits = service.search(body.query, body.top_k, body.filters.to_filters() if body.filters else None)
     return SearchResponse(hits=[HitOut.of(h) for h in hits])
 
 
 @router.post("/ask", response_model=AskResponse)
-def ask(body: AskRequest, service: ServiceDep) -> AskResponse:
-    answer = service.ask(body.question, body.top_k, body.filters.to_filters() if body.filters else None)
+def ask(body: AskRequest, service: ServiceDep, gate: GateDep, client: ClientDep) -> AskResponse:
+    with gate.admit(client, body.question):
+        answer = service.ask(body.question, body.top_k, body.filters.to_filters() if body.filters else None)
     log.info("answered", extra={"fields": {"abstained": answer.abstained, "citations": len(answer.citations),
                                            "mode": answer.mode, "confidence": answer.confidence}})
     return AskResponse.of(answer)
@@ -38,23 +40,28 @@ def ask(body: AskRequest, service: ServiceDep) -> AskResponse:
 
 @router.post("/ask/stream", response_class=EventSourceResponse,
              responses={200: {"content": {"text/event-stream": {}}, "description": "citations, delta…, done"}})
-async def ask_stream(body: AskRequest, service: ServiceDep) -> EventSourceResponse:
+async def ask_stream(body: AskRequest, service: ServiceDep, gate: GateDep,
+                     client: ClientDep) -> EventSourceResponse:
     """Server-sent events: `citations` (the sources, first), `delta` (answer text pieces), `done` (the
-    whole answer, same shape as /api/ask), or `error`."""
+    whole answer, same shape as /api/ask), or `error`. A refusal by the gate (429, 503) is an HTTP error."""
     rid = request_id_var.get()
     filters = body.filters.to_filters() if body.filters else None
 
+    def answer() -> list[tuple[str, object]] | dict[str, str]:
+        with gate.admit(client, body.question):  # answered before the stream opens, so a slot never leaks
+            try:
+                return list(service.ask_stream(body.question, body.top_k, filters))
+            except PolicyQAError as exc:
+                return {"error": type(exc).__name__, "message": exc.message, "request_id": rid}
+            except Exception:
+                log.exception("stream failed")
+                return {"error": "internal_error", "message": "the service failed to answer", "request_id": rid}
+
+    steps = await run_in_threadpool(answer)
+
     async def events() -> AsyncIterator[dict[str, str]]:
-        try:
-            steps = await run_in_threadpool(lambda: list(service.ask_stream(body.question, body.top_k, filters)))
-        except PolicyQAError as exc:
-            yield {"event": "error", "data": json.dumps({"error": type(exc).__name__, "message": exc.message,
-                                                         "request_id": rid}, ensure_ascii=False)}
-            return
-        except Exception:
-            log.exception("stream failed")
-            yield {"event": "error", "data": json.dumps({"error": "internal_error", "request_id": rid,
-                                                         "message": "the service failed to answer"})}
+        if isinstance(steps, dict):
+            yield {"event": "error", "data": json.dumps(steps, ensure_ascii=False)}
             return
         for event, payload in steps:
             if isinstance(payload, Answer):

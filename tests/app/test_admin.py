@@ -66,3 +66,15 @@ def test_upload_reindex_answer_then_delete(admin_client):
     assert client.delete("/admin/documents/test-city.txt", headers=KEY).status_code == 200
     assert client.post("/admin/reindex", headers=KEY).json()["documents"] == 5
     assert client.delete("/admin/documents/test-city.txt", headers=KEY).status_code == 404
+
+
+def test_reindex_of_an_emptied_corpus_is_409_and_the_old_index_keeps_answering(admin_client):
+    client, corpus = admin_client
+    for f in corpus.iterdir():
+        f.unlink()
+    r = client.post("/admin/reindex", headers=KEY)
+    assert r.status_code == 409 and "no readable documents" in r.json()["message"]
+    assert client.get("/healthz").json()["documents"] == 5
+    body = client.post("/api/ask", json={"question": "稀土新材料产值目标?"}).json()
+    assert "200亿元" in body["answer"]
+    assert client.post("/admin/reindex?force=true", headers=KEY).json()["documents"] == 0

@@ -14,8 +14,9 @@ import pytest
 
 from app.service import build_from_corpus
 from app.settings import Settings
+from corpus.errors import CorpusMissing
 from index.build import current_build
-from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from index.errors import BuildRefused, IndexCorrupt, IndexMismatch, IndexMissing
 from index.store import load_index
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,6 +89,56 @@ def test_adding_a_document_embeds_only_its_chunks(tmp_path):
     third = FakeEmbedder()
     build = build_from_corpus(settings, third, show_progress=False)
     assert third.embedded == 0 and json.loads((build / "manifest.json").read_text())["documents"] == 2
+
+
+def test_an_emptied_corpus_is_not_published_unless_forced(tmp_path):
+    """An unmounted volume looks like an empty folder: the serving index stays, and says why."""
+    docs = _corpus(tmp_path, 4)
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=docs)
+    serving = build_from_corpus(settings, FakeEmbedder(), show_progress=False)
+    for f in docs.iterdir():
+        f.unlink()
+    with pytest.raises(BuildRefused, match="no readable documents"):
+        build_from_corpus(settings, FakeEmbedder(), show_progress=False)
+    assert current_build(settings.index_dir) == serving
+    forced = build_from_corpus(settings, FakeEmbedder(), show_progress=False, force=True)
+    assert current_build(settings.index_dir) == forced and json.loads((forced / "manifest.json").read_text())[
+        "documents"] == 0
+
+
+def test_losing_most_documents_is_refused_but_an_edit_is_not(tmp_path):
+    docs = _corpus(tmp_path, 4)
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=docs, max_document_loss=0.5)
+    serving = build_from_corpus(settings, FakeEmbedder(), show_progress=False)
+    for name in ("doc0.txt", "doc1.txt", "doc2.txt"):
+        (docs / name).unlink()
+    with pytest.raises(BuildRefused, match="1 documents where the serving one has 4"):
+        build_from_corpus(settings, FakeEmbedder(), show_progress=False)
+    assert current_build(settings.index_dir) == serving
+    _corpus(tmp_path, 2)  # doc0 and doc1 back: one document of four gone is an edit
+    assert len(load_index(settings.index_dir, FakeEmbedder()).documents) == 4
+    build_from_corpus(settings, FakeEmbedder(), show_progress=False)
+    assert len(load_index(settings.index_dir, FakeEmbedder()).documents) == 3
+
+
+def test_a_mistyped_corpus_folder_is_an_error_not_an_empty_corpus(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=tmp_path / "dcos")
+    with pytest.raises(CorpusMissing, match="dcos"):
+        build_from_corpus(settings, FakeEmbedder(), show_progress=False)
+    assert current_build(settings.index_dir) is None
+
+
+def test_a_truncated_embedding_cache_is_recomputed_not_a_traceback(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=_corpus(tmp_path, 2))
+    build_from_corpus(settings, FakeEmbedder(), show_progress=False)
+    cache = next((settings.index_dir / "cache").glob("*.npz"))
+    cache.write_bytes(cache.read_bytes()[:100])
+    again = FakeEmbedder()
+    build_from_corpus(settings, again, show_progress=False)
+    assert again.embedded > 0
+    third = FakeEmbedder()
+    build_from_corpus(settings, third, show_progress=False)
+    assert third.embedded == 0  # the cache was written whole again
 
 
 def test_missing_and_mismatched_index_say_how_to_fix(tmp_path):

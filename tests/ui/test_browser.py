@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +37,8 @@ SCRIPT_TEXT = "<script>alert(1)</script>"
 IMG_TEXT = "<img src=x onerror=alert(2)>"
 RARE_EARTH_Q = "2024年包头市稀土产业产值目标是多少?"
 XSS_Q = "测试平台建成多少家?"
+OFFICIAL = ("reader", "reader-password-1")
+ADMIN = ("chief", "chief-password-1")
 
 
 def _free_port() -> int:
@@ -62,12 +65,16 @@ def server(tmp_path_factory: pytest.TempPathFactory, corpus_data_dir: Path, embe
     for path in sorted((REPO / "corpus" / "documents").glob("*.txt")):
         shutil.copy(path, docs / path.name)
     (docs / "xss.txt").write_text(XSS_DOC, encoding="utf-8")
-    settings = Settings(data_dir=data, corpus_dir=docs, rate_limit_per_minute=10_000, log_json=True)
+    settings = Settings(data_dir=data, corpus_dir=docs, rate_limit_per_minute=10_000, log_json=True,
+                        signin_attempts_per_minute=1000)
     build_from_corpus(settings, embedder, show_progress=False)  # only xss.txt is new to the embedding cache
     service = QAService(settings, embedder)
+    app = create_app(settings, service)
+    for who, role in ((OFFICIAL, "official"), (ADMIN, "admin")):
+        app.state.accounts.add(*who, role=role)
 
     port = _free_port()
-    config = uvicorn.Config(create_app(settings, service), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False)
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, name="uvicorn-browser-tests", daemon=True)
     thread.start()
@@ -85,7 +92,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, corpus_data_dir: Path, embe
         time.sleep(0.2)
     bundled = [d.meta.title for d in service.store.documents.values() if d.meta.source_file != "xss.txt"]
     try:
-        yield {"base": base, "titles": bundled, "service": service}
+        yield {"base": base, "titles": bundled, "service": service, "accounts": settings.accounts_path}
     finally:
         uv.should_exit = True
         thread.join(timeout=30)
@@ -120,8 +127,17 @@ def page(browser: Browser, dialogs: list[str]) -> Iterator[Page]:
         context.close()
 
 
+def _sign_in(page: Page, base: str, who: tuple[str, str] = OFFICIAL, path: str = "/") -> None:
+    """Through the sign-in page, as an official would: the chat at `path` redirects there and back."""
+    page.goto(f"{base}{path}")
+    page.locator("#pq-username").fill(who[0])
+    page.locator("#pq-password").fill(who[1])
+    page.locator("#pq-login").click()
+    page.wait_for_url(f"{base}{path}")
+
+
 def _ask_gradio(page: Page, base: str, question: str) -> None:
-    page.goto(f"{base}/")
+    _sign_in(page, base)
     box = page.locator("#pq-question textarea")
     box.fill(question)
     page.locator("#pq-send").click()
@@ -196,7 +212,7 @@ def test_document_markup_is_shown_as_text_in_both_uis(server: dict, page: Page, 
 
 
 def test_abstention_is_marked_and_passages_labelled_related(server: dict, page: Page) -> None:
-    page.goto(f"{server['base']}/")
+    _sign_in(page, server["base"])
     page.locator("#pq-question textarea").fill("火星移民计划的预算是多少?")
     page.locator("#pq-send").click()
     expect(page.locator("#pq-chat .message-content").last).to_contain_text("未在已收录文件中找到答案")
@@ -204,7 +220,7 @@ def test_abstention_is_marked_and_passages_labelled_related(server: dict, page: 
 
 
 def test_document_browser_lists_catalogue_and_shows_measures(server: dict, page: Page) -> None:
-    page.goto(f"{server['base']}/")
+    _sign_in(page, server["base"])
     page.get_by_role("tab", name="文件浏览").click()
     catalogue = page.locator("#pq-catalogue")
     assert len(server["titles"]) == 5
@@ -224,7 +240,7 @@ def test_document_browser_lists_catalogue_and_shows_measures(server: dict, page:
 
 
 def test_filters_restrict_the_documents_searched(server: dict, page: Page) -> None:
-    page.goto(f"{server['base']}/")
+    _sign_in(page, server["base"])
     page.get_by_text("筛选条件").click()
     page.get_by_label("起始年份").fill("2025")  # only the 2026 Baotou document is left
     page.locator("#pq-question textarea").fill(RARE_EARTH_Q)
@@ -242,4 +258,32 @@ def test_chat_at_root_does_not_shadow_the_api(server: dict) -> None:
     assert "swagger" in httpx.get(f"{base}/docs", timeout=10).text.lower()
     assert 'id="pq-messages"' in httpx.get(f"{base}/widget", timeout=10).text
     assert httpx.get(f"{base}/api/documents", timeout=10).status_code == 200
-    assert "gradio" in httpx.get(f"{base}/", timeout=10).text.lower()
+    assert httpx.get(f"{base}/", timeout=10).status_code == 401  # the chat is for signed-in officials
+    with httpx.Client(base_url=base, timeout=10) as official:
+        official.post("/auth/login", json={"username": OFFICIAL[0], "password": OFFICIAL[1]})
+        assert "gradio" in official.get("/").text.lower()
+
+
+def test_sign_in_wrong_password_expiry_and_role_refusal(server: dict, page: Page) -> None:
+    base = server["base"]
+    page.goto(f"{base}/")
+    expect(page.locator("#pq-login-form")).to_be_visible()  # sent to the sign-in page, not the chat
+    page.locator("#pq-username").fill(OFFICIAL[0])
+    page.locator("#pq-password").fill("not-the-password")
+    page.locator("#pq-login").click()
+    expect(page.locator("#pq-login-error")).to_have_text("用户名或密码错误。")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "login-wrong-password.png"))
+
+    _sign_in(page, base)
+    page.get_by_role("tab", name="管理").click()
+    page.locator("#pq-reindex").click()
+    expect(page.locator("#pq-reindex-status")).to_contain_text("需要管理员权限")  # refused by the server
+    # The session runs out (its expiry moved into the past, as time would): the next visit asks to sign in.
+    with sqlite3.connect(server["accounts"]) as db:
+        db.execute("UPDATE sessions SET expires_at = 0")
+    page.goto(f"{base}/")
+    expect(page.locator("#pq-login-form")).to_be_visible()
+    _sign_in(page, base, ADMIN)
+    expect(page.locator("#pq-chat")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "chat-signed-in.png"))
