@@ -128,13 +128,15 @@ def measure_path(measure: str) -> list[tuple[str, float]]:
 class MeasureRef:
     """A question's reference to a measure: its number and the family it names ("any" for 第N条 / item N)."""
 
-    number: int
+    number: float  # 第二十四条之一 and Article 24-1 are 24.1, as measure_path numbers them
     family: str
 
 
+_SUB = r"(?:\s*[-—－]\s*(?P<{}>\d))?"
 _REF = re.compile(
-    r"第\s*(?P<n>[0-9]+|[一二三四五六七八九十百]+)\s*(?:条|條|项|項|点|點|款)"
-    r"|(?:measure|item|article|point)\s*(?:no\.?\s*)?(?P<en>\d+)"
+    rf"第\s*(?P<n>[0-9]+|[一二三四五六七八九十百]+){_SUB.format('nsub')}\s*(?:条|條|项|項|点|點|款)"
+    r"(?:\s*之\s*(?P<zhi>[一二三四五六七八九]|\d))?"
+    rf"|(?:measure|item|article|point)\s*(?:no\.?\s*)?(?P<en>\d+){_SUB.format('ensub')}"
     r"|[(（](?P<paren>[一二三四五六七八九十]+|\d+)[)）]"
     r"|(?<![\d.])(?P<dot>\d{1,2})[.、](?![\d])"
     r"|(?P<shi>[一二三四五六七八九十])是"
@@ -149,7 +151,8 @@ def measure_refs(question: str) -> list[MeasureRef]:
     refs = []
     for m in _REF.finditer(question):
         kind = next(k for k in _REF_FAMILY if m.group(k))
-        refs.append(MeasureRef(cn_to_int(m.group(kind)), _REF_FAMILY[kind]))
+        sub = next((m.group(g) for g in ("nsub", "zhi", "ensub") if m.group(g)), None) if kind in ("n", "en") else None
+        refs.append(MeasureRef(cn_to_int(m.group(kind)) + (cn_to_int(sub) / 10 if sub else 0), _REF_FAMILY[kind]))
     return refs
 
 

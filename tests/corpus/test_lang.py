@@ -37,6 +37,15 @@ def test_questions_name_measures_in_any_form():
     assert measure_match(measure_refs("(三)是什么措施?"), "二、(三)") == 1
 
 
+@pytest.mark.parametrize("question", ["地方制度法第二十四条之一是关于什么的？", "第24-1條規定什麼？",
+                                      "What does Article 24-1 provide?"])
+def test_an_added_article_is_named_apart_from_its_base(question):
+    """第二十四條之一 (an article inserted after 第二十四條) is neither 第二十四条 nor 第一条."""
+    refs = measure_refs(question)
+    assert measure_match(refs, "第24条之1") == 1
+    assert measure_match(refs, "第24条") == 0 and measure_match(refs, "第1条") == 0
+
+
 def test_markers_are_stripped_from_headings():
     assert strip_marker("(六)吸引和培育创新人才") == "吸引和培育创新人才"
     assert strip_marker("第二十四条西沱历史名镇") == "西沱历史名镇"
