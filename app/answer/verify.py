@@ -7,6 +7,7 @@ from __future__ import annotations
 from app.answer.compose import Draft
 from app.answer.compose.cite import heading_title
 from app.answer.judge import has_answer_type
+from corpus.lang.numbering import strip_marker
 from corpus.lang.numbers import states_figure_in, unsupported_quantities
 from corpus.lang.text import normalize_for_search
 from retriever.query import DATE, FIGURE, ORGANISATION, QueryAnalysis
@@ -29,7 +30,8 @@ def verify(draft: Draft, analysis: QueryAnalysis) -> str | None:
     if draft.shape == "quote" and analysis.answer_type in (FIGURE, DATE, ORGANISATION) \
             and not has_answer_type(analysis, quoted):
         return "the quoted passages do not state what the question asks for"
-    headings = {_compact(heading_title(h.chunk)) for h in draft.cited}
-    if draft.quotes and all(_compact(q) in headings for q in draft.quotes) and draft.shape == "quote":
+    # Any heading of the cited passages, as titled ("强化政策支持") or as numbered ("2．四层以上…建筑").
+    headings = {_compact(strip_marker(t)) for h in draft.cited for t in (heading_title(h.chunk), *h.chunk.heading_path)}
+    if draft.quotes and draft.shape == "quote" and all(_compact(strip_marker(q)) in headings for q in draft.quotes):
         return "only a heading answers this"
     return None
