@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from corpus.lang.numbering import measure_match
+from corpus.lang.numbering import measure_match, measure_path
 from corpus.lang.orgs import unit_key
 from corpus.lang.text import normalize_for_search
 from corpus.model import ANNEX, CLOSING, INTRO, LEAD, MEASURE, PREAMBLE, Chunk
@@ -84,6 +84,13 @@ class Retriever:
         self.reranker = reranker
         self._doc_keys = {doc_id: document_keys(d.meta) for doc_id, d in store.documents.items()}
         self.places = corpus_places(d.meta for d in store.documents.values())
+        # Measure number → the chunks bearing it (their own number or their article's), once per index: a
+        # measure the question names by number is a candidate even when neither channel ranks it.
+        self._by_number: dict[float, list[int]] = {}
+        for i, chunk in enumerate(store.chunks):
+            path = measure_path(chunk.measure)
+            for number in {path[-1][1], *(n for f, n in path if f == "article")} if path else ():
+                self._by_number.setdefault(number, []).append(i)
         # Filter tables, built once per index: per document its normalised issuer/region and year, per chunk its
         # document's row, per lead unit the chunks it leads. A filter then costs numpy work, no Python per chunk.
         metas = [d.meta for d in store.documents.values()]
@@ -161,6 +168,8 @@ class Retriever:
                       else allowed[top_k_positions(bm25[allowed], cfg.candidates)])
 
         candidates = set(positions.tolist()) | set(sparse_top.tolist())
+        named = {i for ref in analysis.measures for i in self._by_number.get(ref.number, ())}
+        candidates |= named if allowed is None else named & set(allowed.tolist())
         if not candidates:
             return []
         cand = np.array(sorted(candidates))

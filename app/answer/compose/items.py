@@ -62,7 +62,7 @@ def announcing_parent(store: IndexStore, chunk: Chunk) -> Chunk | None:
 
 def section_items(analysis: QueryAnalysis, passages: list[Hit], store: IndexStore) -> tuple[Hit, list[Chunk]] | None:
     """(the passage that stands for the section, its items) or None: the items of a section introduction
-    among the top passages; else all the items of a list an answering item belongs to, when its
+    among the top passages; else all the items of the list the best passage is an item of, when its
     introduction announces them; else the siblings of an item when the question names their section's
     heading."""
     top = passages[:3]
@@ -71,10 +71,10 @@ def section_items(analysis: QueryAnalysis, passages: list[Hit], store: IndexStor
             items = children(store, hit.chunk)
             if len(items) >= 2:
                 return hit, items
-    for hit in top:
-        parent = announcing_parent(store, hit.chunk)
-        if parent is not None and len(items := children(store, parent)) >= 2:
-            return Hit(parent, hit.score, hit.dense, hit.bm25, hit.rank), items
+    best = passages[0] if passages else None
+    parent = announcing_parent(store, best.chunk) if best else None
+    if best and parent is not None and len(items := children(store, parent)) >= 2:
+        return Hit(parent, best.score, best.dense, best.bm25, best.rank), items
     for hit in top if analysis.answer_type == ITEMS else ():  # "X负责哪些工作" names a unit, not a section
         if len(hit.chunk.heading_path) >= 2 and _names_heading(analysis, hit.chunk.heading_path[-2]):
             items = _children(store, hit.chunk.doc_id, _parent_prefix(hit.chunk))
