@@ -3,14 +3,15 @@
 For each candidate threshold, every calibration question of both sets is answered in-process and scored:
 answers right (answerable) and declined (unanswerable). The objective pools both sets and counts a declined
 unanswerable question twice, because a confident answer the documents do not support is worse than a
-refusal of one they do: (right + 2 × declined) / (answerable + 2 × unanswerable); a tie goes to the higher
-threshold. The best threshold becomes
+refusal of one they do: (right + 2 × declined) / (answerable + 2 × unanswerable). The chosen threshold (the
+highest within one standard error of the best objective, `choose`) becomes
 `abstain_min_coverage` in app/settings.py. The held-out halves are never read here."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 
 from app.service import QAService
 from app.settings import Settings
@@ -53,17 +54,26 @@ def main() -> None:
     svcs = services(Settings())
     print("| threshold | " + " | ".join(f"{n} right | {n} declined" for n in svcs) + " | objective |")
     print("|---|" + "---|---|" * len(svcs) + "---|")
-    best = None
+    results = []
     for threshold in (float(t) for t in args.thresholds.split(",")):
         scores = {name: score(service, name, threshold) for name, service in svcs.items()}
-        objective = (sum(r + 2 * d for r, _, d, _ in scores.values())
-                     / sum(a + 2 * u for _, a, _, u in scores.values()))
+        weight = sum(a + 2 * u for _, a, _, u in scores.values())
+        objective = sum(r + 2 * d for r, _, d, _ in scores.values()) / weight
         cells = " | ".join(f"{r / max(1, a):.3f} | {d / max(1, u):.3f}" for r, a, d, u in scores.values())
         print(f"| {threshold:.2f} | {cells} | {objective:.3f} |")
-        if best is None or objective >= best[1]:  # a tie goes to the higher threshold: refusing is the safer error
-            best = (threshold, objective)
-    print(f"\nbest on the calibration halves: {best[0]:.2f} (objective {best[1]:.3f})")
+        results.append((threshold, objective, weight))
+    threshold, objective = choose(results)
+    print(f"\nchosen on the calibration halves: {threshold:.2f} (objective {objective:.3f})")
 
+
+def choose(results: list[tuple[float, float, int]]) -> tuple[float, float]:
+    """The highest threshold whose objective is within one standard error of the best (the one-standard-error
+    rule): the halves are small, one question moves the objective by about half a point, so a difference
+    smaller than its sampling error is no reason to answer more; refusing is the safer error."""
+    _, best, weight = max(results, key=lambda r: r[1])
+    se = math.sqrt(best * (1 - best) / weight)
+    threshold, objective, _ = max((r for r in results if r[1] >= best - se), key=lambda r: r[0])
+    return threshold, objective
 
 if __name__ == "__main__":
     main()

@@ -287,7 +287,10 @@ def heading_only(answer: str, citations: Citations) -> bool:
     quotes = re.findall(r"[：:][ \t]*[“\"]?([^\n]*?)[”\"]?\[(\d+)\]", answer)
     if not quotes:
         return False
-    headings = {int(c.get("n", 0)): {_fold(h) for h in c.get("heading_path") or []} for c in citations}
+    # A heading is a title, not a sentence: an item whose own text stands in the heading path ("2．四层以上…
+    # 建筑。") is quoted as the statement it is.
+    headings = {int(c.get("n", 0)): {_fold(h) for h in c.get("heading_path") or [] if not _is_sentence(h)}
+                for c in citations}
     quotes = [(body, n) for body, n in quotes if _fold(body)]
     if not quotes:
         return False
@@ -297,6 +300,10 @@ def heading_only(answer: str, citations: Citations) -> bool:
                 and not body.rstrip("。").endswith(("：", ":")):
             return False
     return True
+
+
+def _is_sentence(text: str) -> bool:
+    return text.rstrip().endswith(("。", "；", ";", "！", "？"))
 
 
 def _fold(text: str) -> str:

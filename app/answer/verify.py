@@ -4,6 +4,8 @@ answer type the question expects; and a heading alone is no answer."""
 
 from __future__ import annotations
 
+import re
+
 from app.answer.compose import Draft
 from app.answer.compose.cite import heading_title
 from app.answer.judge import has_answer_type
@@ -11,6 +13,8 @@ from corpus.lang.numbering import strip_marker
 from corpus.lang.numbers import states_figure_in, unsupported_quantities
 from corpus.lang.text import normalize_for_search
 from retriever.query import DATE, FIGURE, ORGANISATION, QueryAnalysis
+
+_SENTENCE_END = re.compile(r"[。；;！？!?]\s*$")
 
 
 def _compact(text: str) -> str:
@@ -30,8 +34,10 @@ def verify(draft: Draft, analysis: QueryAnalysis) -> str | None:
     if draft.shape == "quote" and analysis.answer_type in (FIGURE, DATE, ORGANISATION) \
             and not has_answer_type(analysis, quoted):
         return "the quoted passages do not state what the question asks for"
-    # Any heading of the cited passages, as titled ("强化政策支持") or as numbered ("2．四层以上…建筑").
-    headings = {_compact(strip_marker(t)) for h in draft.cited for t in (heading_title(h.chunk), *h.chunk.heading_path)}
-    if draft.quotes and draft.shape == "quote" and all(_compact(strip_marker(q)) in headings for q in draft.quotes):
+    # A heading quoted with its number ("2.自治区质监局各单位申请宣传申报单") is a heading all the same; a one-sentence
+    # article ("第二條 本辦法之主管機關為本府經濟發展局。") is a statement, though the chunker titles it by itself.
+    headings = {_compact(heading_title(h.chunk)) for h in draft.cited}
+    if draft.quotes and draft.shape == "quote" and all(
+            _compact(strip_marker(q)) in headings and not _SENTENCE_END.search(q) for q in draft.quotes):
         return "only a heading answers this"
     return None
