@@ -3,18 +3,30 @@
 #   docker build -t policy-qa .
 #   docker run -p 8000:8000 policy-qa
 #
-# Same steps as README.md's install line: the pinned torch first, then the project (non-editable here).
-FROM python:3.11-slim
+# Where packages come from is a build argument, so the image also builds on an intranet (README "Docker"):
+#   BASE_IMAGE       any Python 3.11 image with pip and venv (default python:3.11-slim)
+#   INDEX_URL        the package index, e.g. an internal mirror; empty: no index, the wheelhouse alone
+#   EXTRA_INDEX_URL  a second index (optional)
+#   WHEELHOUSE       a folder in the build context holding `pip download`ed wheels (empty by default)
+#   CA_BUNDLE        a file in WHEELHOUSE with the CA certificates of an index behind an internal CA or a
+#                    TLS-inspecting proxy (PEM), e.g. ca.pem
+#   TORCH_INDEX_URL  where CPU torch comes from (the default e5-fp32 embedder runs in it); empty: the sources
+#                    above
+#   EXTRAS           project extras: `milvus` (vectors in a Milvus server), `st` (sentence-transformers
+#                    embedders and reranker)
+ARG BASE_IMAGE=python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
-
-# CPU wheel from PyTorch's own index, installed before the project: a plain PyPI torch pulls a multi-GB CUDA
-# build. pyproject.toml's torch range (>=2.13,<2.14) accepts 2.13.0+cpu, so the next step keeps it.
-RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
-
-WORKDIR /app
+FROM ${BASE_IMAGE} AS build
+ARG INDEX_URL=https://pypi.org/simple
+ARG EXTRA_INDEX_URL=
+ARG WHEELHOUSE=docker/wheelhouse
+ARG CA_BUNDLE=
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+ARG EXTRAS=
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+COPY ${WHEELHOUSE} /wheelhouse
+WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY corpus ./corpus
 COPY index ./index
@@ -23,8 +35,24 @@ COPY app ./app
 COPY ui ./ui
 COPY evals ./evals
 COPY policy_qa ./policy_qa
-# The milvus extra lets replicas keep their vectors in a Milvus server (POLICY_QA_VECTOR_BACKEND=milvus).
-RUN pip install --no-cache-dir ".[milvus]" && rm -rf build ./*.egg-info
+# Same steps as README.md's install line, into a venv that the runtime stage copies without the wheelhouse and
+# the sources. The pinned torch goes first: a plain PyPI torch is a multi-GB CUDA build, and PyTorch's CPU
+# wheel (2.13.0+cpu) sorts above PyPI's 2.13.0, so the extra index wins. Offline, pip builds the project and
+# any sdist from the wheelhouse, so it must hold setuptools too.
+RUN set -eu; \
+    python -m venv /opt/venv; \
+    src="--find-links /wheelhouse ${INDEX_URL:+--index-url $INDEX_URL} ${EXTRA_INDEX_URL:+--extra-index-url $EXTRA_INDEX_URL}"; \
+    src="$src ${CA_BUNDLE:+--cert /wheelhouse/$CA_BUNDLE}"; \
+    [ -n "$INDEX_URL" ] || src="$src --no-index"; \
+    /opt/venv/bin/pip install $src ${TORCH_INDEX_URL:+--extra-index-url $TORCH_INDEX_URL} torch==2.13.0; \
+    /opt/venv/bin/pip install $src ".${EXTRAS:+[$EXTRAS]}"
+
+FROM ${BASE_IMAGE}
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PATH=/opt/venv/bin:$PATH
+COPY --from=build /opt/venv /opt/venv
+COPY docker/entrypoint.sh /usr/local/bin/policy-qa-entrypoint
 
 # Non-root runtime user (numeric, so Kubernetes' runAsNonRoot can verify it); a home for library caches.
 RUN groupadd --gid 10001 app \
@@ -57,8 +85,13 @@ ENV POLICY_QA_TRUSTED_PROXIES=[]
 
 EXPOSE 8000
 
-# python:3.11-slim has no curl: probe /healthz with the standard library.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
+# The slim base has no curl: probe /healthz with the standard library. The server listens only once an index
+# is loaded; on an empty /data it first builds one (2.5 min for the bundled corpus on 2 shared cores), so the
+# start period is long: failed probes inside it leave the container "starting", and the first answer makes it
+# healthy at once, so a container with its index ready is healthy after one interval.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=900s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('POLICY_QA_PORT', '8000') + '/healthz', timeout=4)"]
 
+# Checks the mounted /data and corpus folders first and prints the one-line fix (e.g. the chown) on failure.
+ENTRYPOINT ["/usr/local/bin/policy-qa-entrypoint"]
 CMD ["policy-qa", "serve", "--workers", "2"]

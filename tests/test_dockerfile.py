@@ -1,14 +1,17 @@
-"""The Dockerfile stays in step with the project, checked without a Docker daemon: the base image, the torch
-pin and install order of README.md, COPY sources, the console script and its subcommands, the port, the
-health route, the runtime user and the POLICY_QA_* variables it sets."""
+"""The Dockerfile stays in step with the project, checked without a Docker daemon: the base image, the build
+arguments for package sources, the torch pin and install order of README.md, COPY sources, the entrypoint,
+the console script and its subcommands, the port, the health route, the runtime user and the POLICY_QA_*
+variables it sets. evals/bench/docker_smoke.py builds and runs it for real."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import tomllib
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -66,6 +69,16 @@ def env_values(instructions: list[Instruction]) -> dict[str, str]:
     return env
 
 
+def arg_defaults(instructions: list[Instruction]) -> dict[str, str]:
+    """Each build argument's default (ARG NAME=value; an ARG without one defaults to empty)."""
+    return dict((*ins.args.split("=", 1), "")[:2] for ins in instructions if ins.keyword == "ARG")
+
+
+def with_defaults(text: str, args: dict[str, str]) -> str:
+    """`text` with ${NAME} / $NAME of build arguments replaced by their defaults."""
+    return re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m.group(1), m.group(0)), text)
+
+
 def script_invocations(instructions: list[Instruction]) -> list[tuple[int, list[str]]]:
     """(position, argv) of every `policy-qa …` call in RUN and CMD instructions."""
     calls = []
@@ -105,34 +118,49 @@ def readme_torch_pin() -> str:
     raise AssertionError("README.md has no indented `pip install` command to read the torch pin from")
 
 
-def test_base_image_is_python_311_slim(dockerfile: list[Instruction]) -> None:
-    froms = [next(w for w in i.args.split() if not w.startswith("--")) for i in dockerfile if i.keyword == "FROM"]
+def test_base_image_defaults_to_python_311_slim(dockerfile: list[Instruction]) -> None:
+    args = arg_defaults(dockerfile)
+    froms = [with_defaults(next(w for w in i.args.split() if not w.startswith("--")), args)
+             for i in dockerfile if i.keyword == "FROM"]
     assert froms, "Dockerfile has no FROM; start it with `FROM python:3.11-slim`"
     assert froms[-1] == "python:3.11-slim", (
-        f"final stage is based on {froms[-1]!r}; use `FROM python:3.11-slim` (pyproject requires Python 3.11)")
+        f"final stage is based on {froms[-1]!r} by default; use python:3.11-slim (pyproject requires Python 3.11)")
 
 
-def test_torch_pinned_like_readme_and_installed_before_the_project(dockerfile: list[Instruction],
-                                                                   pyproject: dict) -> None:
+def test_every_build_argument_is_used(dockerfile: list[Instruction]) -> None:
+    # An argument nothing reads is silently ignored: an operator's --build-arg INDEX_URL=… would change nothing.
+    used = " ".join(i.args for i in dockerfile if i.keyword != "ARG")
+    unused = [name for name in arg_defaults(dockerfile) if not re.search(rf"\$\{{?{name}\b", used)]
+    assert not unused, f"build arguments {unused} are declared but never used"
+    sources = {"INDEX_URL", "EXTRA_INDEX_URL", "WHEELHOUSE", "TORCH_INDEX_URL"}
+    assert sources <= set(arg_defaults(dockerfile)), (
+        f"package sources must be build arguments; missing {sorted(sources - set(arg_defaults(dockerfile)))}")
+
+
+def test_torch_pinned_like_readme_from_the_cpu_index_before_the_project(dockerfile: list[Instruction],
+                                                                       pyproject: dict) -> None:
+    from packaging.requirements import Requirement
+
     pin = readme_torch_pin()
-    runs = [(pos, i.args) for pos, i in enumerate(dockerfile) if i.keyword == "RUN"]
-    torch_runs = [(pos, args) for pos, args in runs if re.search(r"pip install[^&;]*\btorch==", args)]
-    assert torch_runs, f"no `RUN pip install ... torch=={pin}` in the Dockerfile; install it first, as README.md does"
-    torch_pos, torch_args = torch_runs[0]
-    found = re.search(r"torch==([\w.+-]+)", torch_args).group(1)
-    assert found == pin, f"Dockerfile installs torch=={found} but README.md pins torch=={pin}; make them the same"
-    assert "download.pytorch.org/whl/cpu" in torch_args, (
-        "install torch from --index-url https://download.pytorch.org/whl/cpu: PyPI's torch is a multi-GB CUDA build")
-    installs = [(pos, m) for pos, args in runs
-                for m in [re.search(r"pip install\b[^&;]*\s[\"']?\.(?:\[([\w,]+)\])?[\"']?(\s|$|&|;)", args)] if m]
-    project = [pos for pos, _ in installs]
-    assert project, "no `RUN pip install .` of the project in the Dockerfile"
-    declared = set(pyproject["project"].get("optional-dependencies", {}))
-    unknown = [e for _, m in installs for e in (m.group(1) or "").split(",") if e and e not in declared]
-    assert not unknown, f"Dockerfile installs extras {unknown}; pyproject.toml declares only {sorted(declared)}"
-    assert torch_pos < project[0], (
-        "the project is installed before torch; install the pinned CPU torch first (as README.md does), "
-        "or pip resolves torch from PyPI and pulls the CUDA build")
+    args = arg_defaults(dockerfile)
+    runs = [i.args for i in dockerfile if i.keyword == "RUN"]
+    torch_installs = [m for args_ in runs for m in [re.search(r"pip install[^&;]*\btorch==([\w.+-]+)", args_)] if m]
+    assert torch_installs, f"no `pip install ... torch=={pin}` in the Dockerfile; install it first, as README.md does"
+    torch = torch_installs[0]
+    assert torch.group(1) == pin, f"Dockerfile installs torch=={torch.group(1)} but README.md pins torch=={pin}"
+    assert "$TORCH_INDEX_URL" in torch.group(0) and "download.pytorch.org/whl/cpu" in args.get("TORCH_INDEX_URL", ""), (
+        "install torch from $TORCH_INDEX_URL, by default https://download.pytorch.org/whl/cpu: PyPI's torch is a "
+        "multi-GB CUDA build")
+    extras = pyproject["project"].get("optional-dependencies", {})
+    ranges = [Requirement(r) for r in extras.get("st", []) if Requirement(r).name == "torch"]
+    assert ranges and ranges[0].specifier.contains(pin), (
+        f"pyproject's st extra must admit README's torch=={pin}, or pip replaces it with another torch")
+    project = re.search(r"pip install\b[^&;]*\s[\"']?\.(\$\{EXTRAS:\+\[\$EXTRAS\]\}|\[[\w,]+\])?[\"']?(\s|$)",
+                        torch.string[torch.end():])
+    assert project, ("no `pip install .` of the project after the torch install (install the pinned CPU torch "
+                     "first, as README.md does, or pip resolves torch from PyPI and pulls the CUDA build)")
+    unknown = [e for e in args.get("EXTRAS", "").split(",") if e and e not in extras]
+    assert not unknown, f"EXTRAS defaults to extras {unknown}; pyproject.toml declares only {sorted(extras)}"
 
 
 def test_copy_sources_exist_and_cover_every_package(dockerfile: list[Instruction], pyproject: dict) -> None:
@@ -140,7 +168,7 @@ def test_copy_sources_exist_and_cover_every_package(dockerfile: list[Instruction
     for ins in (i for i in dockerfile if i.keyword in ("COPY", "ADD")):
         if "--from" in ins.args:
             continue  # copies from another build stage, not from the repository
-        argv = [w for w in words(ins.args) if not w.startswith("--")]
+        argv = [with_defaults(w, arg_defaults(dockerfile)) for w in words(ins.args) if not w.startswith("--")]
         assert len(argv) >= 2, f"`{ins.keyword} {ins.args}` needs a source and a destination"
         sources += argv[:-1]
     missing = [s for s in sources if not list(REPO.glob(s.rstrip("/") or "."))]
@@ -155,6 +183,36 @@ def test_copy_sources_exist_and_cover_every_package(dockerfile: list[Instruction
     uncopied = [p for p in needed if p not in copied]
     assert not uncopied, (f"`pip install .` in the image needs {uncopied} but the Dockerfile does not COPY them; "
                           "add a COPY line per package folder listed in pyproject's packages.find")
+
+
+def test_package_data_ships_every_data_file(pyproject: dict) -> None:
+    # The image installs the project as a wheel, without the source tree: a word list left out of package-data
+    # breaks `policy-qa index` there and nowhere else (editable installs read the source tree).
+    package_data = {package.replace(".", "/"): globs
+                    for package, globs in pyproject["tool"]["setuptools"]["package-data"].items()}
+
+    def shipped(path: Path) -> bool:
+        for folder, globs in package_data.items():
+            if path.is_relative_to(REPO / folder):
+                parts = path.relative_to(REPO / folder).parts
+                if any(len(parts) == len(Path(g).parts) and all(map(fnmatch, parts, Path(g).parts)) for g in globs):
+                    return True
+        return False
+
+    roots = [p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]]
+    data = [path for root in roots for path in (REPO / root).rglob("*")
+            if path.is_file() and path.suffix not in (".py", ".pyc") and path.name != "README.md"]
+    missing = sorted(str(p.relative_to(REPO)) for p in data if not shipped(p))
+    assert not missing, f"files the code may read are not in pyproject's package-data: {missing}"
+
+
+def test_entrypoint_is_the_executable_folder_check(dockerfile: list[Instruction]) -> None:
+    entrypoint = [words(i.args) for i in dockerfile if i.keyword == "ENTRYPOINT"]
+    assert entrypoint, "no ENTRYPOINT; run docker/entrypoint.sh so a wrongly owned /data gets its one-line fix"
+    copied = {words(i.args)[-1]: words(i.args)[0] for i in dockerfile if i.keyword == "COPY" and "--from" not in i.args}
+    program = entrypoint[-1][0]
+    assert copied.get(program) == "docker/entrypoint.sh", f"ENTRYPOINT runs {program}, not docker/entrypoint.sh"
+    assert os.access(REPO / "docker" / "entrypoint.sh", os.X_OK), "docker/entrypoint.sh lost its executable bit"
 
 
 def test_console_script_and_subcommands_exist(dockerfile: list[Instruction], pyproject: dict) -> None:

