@@ -38,6 +38,8 @@ RULES = """深圳市物业管理条例
 （二）擅自改变共用部位用途的；
 （三）拒不移交有关资料的。
 第四条 本条例自2025年10月1日起施行。
+第五条 沿海岸线向陆一侧，北起甲河口、南至乙湾头、东自丙岛西侧相交处至丁河区间距离三十米范围内，其他区域距离\
+一百米范围内，不得新建、扩建建筑物和构筑物，已有的建筑物应当依法逐步退出。
 """
 
 
@@ -175,3 +177,16 @@ def test_every_refusal_says_why(engine):
     answer = _ask(engine, "广州市未来产业规模目标是多少?")
     assert answer.abstained and answer.reason != "ok" and answer.rule == "places_and_years"
     assert Path  # the reason reaches the API as `reason` (tests/app/test_api.py)
+
+
+def test_every_figure_in_the_asked_unit_is_quoted(engine):
+    """"多少米" is answered by both distances of one sentence, not by the first clause alone."""
+    answer = _ask(engine, "海岸线向陆一侧甲河口至丁河区间多少米范围内不得新建?")
+    assert not answer.abstained and "三十米" in answer.answer and "一百米" in answer.answer
+
+
+def test_a_lead_in_brings_the_items_it_announces(engine):
+    """The article's lead-in answers "什么情况下" only with the situations it announces, each cited."""
+    answer = _ask(engine, "什么情况下由市住房建设部门责令限期改正?")
+    assert not answer.abstained
+    assert all(item in answer.answer for item in ("未按规定公示收支情况", "擅自改变共用部位用途", "拒不移交有关资料"))

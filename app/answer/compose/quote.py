@@ -86,9 +86,10 @@ def quote(analysis: QueryAnalysis, hit: Hit, whole: bool = False) -> Quote:
     scored = sorted(((_score(analysis, p), i) for i, p in enumerate(parts)), reverse=True)
     best = scored[0][0] if scored else 0.0
     keep = {i for s, i in scored[:MAX_PARTS] if s >= max(0.2, best * 0.7)}
-    # "多少个项目?其中专项多少项?" asks for two figures: the best part holding each is kept.
+    # "多少个项目?其中专项多少项?" asks for two figures: the best part holding each is kept. A figure asked in a
+    # unit ("多少米") keeps every part stating one in it: "三十米范围内，其他区域距离一百米范围内" is one answer.
     typed = [i for _, i in scored if has_answer_type(analysis, parts[i])]
-    keep |= set(typed[:min(analysis.asked, MAX_PARTS)])
+    keep |= set(typed[:MAX_PARTS if analysis.unit else min(analysis.asked, MAX_PARTS)])
     for i in sorted(keep):
         if is_lead_in(parts[i]):  # a lead-in quotes what it leads into
             keep |= set(range(i + 1, min(len(parts), i + 1 + MAX_PARTS)))
