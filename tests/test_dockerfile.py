@@ -152,9 +152,10 @@ def test_torch_pinned_like_readme_from_the_cpu_index_before_the_project(dockerfi
         "install torch from $TORCH_INDEX_URL, by default https://download.pytorch.org/whl/cpu: PyPI's torch is a "
         "multi-GB CUDA build")
     extras = pyproject["project"].get("optional-dependencies", {})
-    ranges = [Requirement(r) for r in extras.get("st", []) if Requirement(r).name == "torch"]
+    ranges = [Requirement(r) for r in pyproject["project"]["dependencies"] if Requirement(r).name == "torch"]
     assert ranges and ranges[0].specifier.contains(pin), (
-        f"pyproject's st extra must admit README's torch=={pin}, or pip replaces it with another torch")
+        f"pyproject's dependencies must admit README's torch=={pin} (the default embedder runs in torch), or pip "
+        "replaces it with another torch")
     project = re.search(r"pip install\b[^&;]*\s[\"']?\.(\$\{EXTRAS:\+\[\$EXTRAS\]\}|\[[\w,]+\])?[\"']?(\s|$)",
                         torch.string[torch.end():])
     assert project, ("no `pip install .` of the project after the torch install (install the pinned CPU torch "
