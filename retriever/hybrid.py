@@ -20,7 +20,7 @@ from retriever.query import (
     corpus_places,
     document_keys,
     matches_doc_number,
-    title_overlap,
+    names_document,
     year_matches,
 )
 from retriever.rerank import Reranker
@@ -140,7 +140,7 @@ class Retriever:
             if matches_doc_number(analysis, doc.meta):
                 return {doc_id: self.config.doc_boost ** 3}
             hits = sum(key in text for key in self._doc_keys[doc_id])
-            hits += 2 * (title_overlap(analysis, doc.meta) >= 8)  # quotes the title: names the document
+            hits += 2 * names_document(analysis, doc.meta)
             hits += any(year_matches(y, doc.meta) for y in analysis.years)
             if hits:
                 weights[doc_id] = self.config.doc_boost ** min(hits, 2)

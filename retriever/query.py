@@ -202,11 +202,23 @@ def document_keys(meta: DocumentMeta) -> list[str]:
     return [normalize_for_search(k) for k in keys if k and len(k) >= 2]
 
 
-def title_overlap(analysis: QueryAnalysis, meta: DocumentMeta) -> int:
-    """Length of the longest stretch of the document's title quoted in the question."""
+TITLE_QUOTED = 8  # characters of a title a question must quote to name the document
+
+
+def names_document(analysis: QueryAnalysis, meta: DocumentMeta) -> bool:
+    """Whether the question quotes the document's title. A document with no title line is titled by its file
+    name, often romanised ("taiwan_difang_zhidu_fa"): the question's words are then compared in pinyin, a
+    title's worth of syllables (地方制度法 → difangzhidufa) naming it as well."""
     title = normalize_for_search(meta.title)
-    match = SequenceMatcher(None, analysis.text, title, autojunk=False).find_longest_match()
-    return match.size
+    if re.search(r"[\u4e00-\u9fff]", title):
+        return _longest_common(analysis.text, title) >= TITLE_QUOTED
+    letters = re.sub(r"[^a-z]", "", title.lower())
+    spelled = "".join(lazy_pinyin(re.sub(r"[^\u4e00-\u9fff]", "", analysis.text)))
+    return len(letters) >= 12 and _longest_common(spelled, letters) >= 12  # ≈ four syllables
+
+
+def _longest_common(a: str, b: str) -> int:
+    return SequenceMatcher(None, a, b, autojunk=False).find_longest_match().size
 
 
 def matches_doc_number(analysis: QueryAnalysis, meta: DocumentMeta) -> bool:

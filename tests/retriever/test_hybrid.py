@@ -64,3 +64,15 @@ def test_bm25_top_k_is_the_sorted_top_k_ties_by_position() -> None:
     for k in range(1, 10):
         expected = np.argsort(-scores, kind="stable")[:k]
         assert sorted(top_k_positions(scores, k).tolist()) == sorted(expected.tolist())
+
+
+def test_a_document_titled_by_its_romanised_file_name_is_named_in_chinese():
+    """With no title line the file name is the title; "地方制度法" names taiwan_difang_zhidu_fa, a bare article
+    number or a common word does not."""
+    from corpus.model import DocumentMeta
+    from retriever.query import names_document
+
+    meta = DocumentMeta(doc_id="d", title="taiwan_difang_zhidu_fa", source_file="taiwan_difang_zhidu_fa.md")
+    assert names_document(analyse("地方制度法第二十八條規定了什麼？"), meta)
+    assert not names_document(analyse("第二十八条规定了什么？"), meta)
+    assert not names_document(analyse("地方政府有哪些职责？"), meta)
