@@ -48,8 +48,8 @@ def _level(code: str) -> str:
 
 @lru_cache(maxsize=1)
 def _divisions() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
-    """(full name → codes, short name → codes). Short names are kept for provinces and prefectures only
-    (四川, 杭州, 包头): a county's short name is too often a plain word (新建, 城中, 和平)."""
+    """(full name → codes, short name → codes). `division_codes` reads short names of provinces and
+    prefectures only (四川, 杭州, 包头): a county's short name is too often a plain word (新建, 城中, 和平)."""
     full: dict[str, set[str]] = {}
     short: dict[str, set[str]] = {}
     with _resource("adcodes.csv").open(encoding="utf-8") as handle:
