@@ -38,11 +38,13 @@ COPY policy_qa ./policy_qa
 # Same steps as README.md's install line, into a venv that the runtime stage copies without the wheelhouse and
 # the sources. The pinned torch goes first: a plain PyPI torch is a multi-GB CUDA build, and PyTorch's CPU
 # wheel (2.13.0+cpu) sorts above PyPI's 2.13.0, so the extra index wins. Offline, pip builds the project and
-# any sdist from the wheelhouse, so it must hold setuptools too.
+# any sdist from the wheelhouse, so it must hold setuptools too. The CA bundle goes in PIP_CERT, not --cert:
+# pip before 25.0 (Debian bookworm's is 23.0.1) does not hand --cert to the pip it starts to fetch build
+# requirements (setuptools, to build this project), which then fails behind an internal CA; it inherits PIP_CERT.
 RUN set -eu; \
     python -m venv /opt/venv; \
     src="--find-links /wheelhouse ${INDEX_URL:+--index-url $INDEX_URL} ${EXTRA_INDEX_URL:+--extra-index-url $EXTRA_INDEX_URL}"; \
-    src="$src ${CA_BUNDLE:+--cert /wheelhouse/$CA_BUNDLE}"; \
+    [ -z "$CA_BUNDLE" ] || export PIP_CERT="/wheelhouse/$CA_BUNDLE"; \
     [ -n "$INDEX_URL" ] || src="$src --no-index"; \
     /opt/venv/bin/pip install $src ${TORCH_INDEX_URL:+--extra-index-url $TORCH_INDEX_URL} torch==2.13.0; \
     /opt/venv/bin/pip install $src ".${EXTRAS:+[$EXTRAS]}"
