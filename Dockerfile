@@ -88,9 +88,9 @@ ENV POLICY_QA_TRUSTED_PROXIES=[]
 EXPOSE 8000
 
 # The slim base has no curl: probe /healthz with the standard library. The server listens only once an index
-# is loaded; on an empty /data it first builds one (2.5 min for the bundled corpus on 2 shared cores), so the
-# start period is long: failed probes inside it leave the container "starting", and the first answer makes it
-# healthy at once, so a container with its index ready is healthy after one interval.
+# is loaded; on an empty /data it first builds one (14 s for the bundled corpus on 2 shared cores, far longer
+# for a large corpus), so the start period is long: failed probes inside it leave the container "starting", and
+# the first answer makes it healthy at once, so a container with its index ready is healthy after one interval.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=900s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('POLICY_QA_PORT', '8000') + '/healthz', timeout=4)"]
 
