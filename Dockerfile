@@ -38,11 +38,13 @@ COPY policy_qa ./policy_qa
 # Same steps as README.md's install line, into a venv that the runtime stage copies without the wheelhouse and
 # the sources. The pinned torch goes first: a plain PyPI torch is a multi-GB CUDA build, and PyTorch's CPU
 # wheel (2.13.0+cpu) sorts above PyPI's 2.13.0, so the extra index wins. Offline, pip builds the project and
-# any sdist from the wheelhouse, so it must hold setuptools too.
+# any sdist from the wheelhouse, so it must hold setuptools too. The CA bundle goes in PIP_CERT, not --cert:
+# pip before 25.0 (Debian bookworm's is 23.0.1) does not hand --cert to the pip it starts to fetch build
+# requirements (setuptools, to build this project), which then fails behind an internal CA; it inherits PIP_CERT.
 RUN set -eu; \
     python -m venv /opt/venv; \
     src="--find-links /wheelhouse ${INDEX_URL:+--index-url $INDEX_URL} ${EXTRA_INDEX_URL:+--extra-index-url $EXTRA_INDEX_URL}"; \
-    src="$src ${CA_BUNDLE:+--cert /wheelhouse/$CA_BUNDLE}"; \
+    [ -z "$CA_BUNDLE" ] || export PIP_CERT="/wheelhouse/$CA_BUNDLE"; \
     [ -n "$INDEX_URL" ] || src="$src --no-index"; \
     /opt/venv/bin/pip install $src ${TORCH_INDEX_URL:+--extra-index-url $TORCH_INDEX_URL} torch==2.13.0; \
     /opt/venv/bin/pip install $src ".${EXTRAS:+[$EXTRAS]}"
@@ -86,9 +88,9 @@ ENV POLICY_QA_TRUSTED_PROXIES=[]
 EXPOSE 8000
 
 # The slim base has no curl: probe /healthz with the standard library. The server listens only once an index
-# is loaded; on an empty /data it first builds one (2.5 min for the bundled corpus on 2 shared cores), so the
-# start period is long: failed probes inside it leave the container "starting", and the first answer makes it
-# healthy at once, so a container with its index ready is healthy after one interval.
+# is loaded; on an empty /data it first builds one (14 s for the bundled corpus on 2 shared cores, far longer
+# for a large corpus), so the start period is long: failed probes inside it leave the container "starting", and
+# the first answer makes it healthy at once, so a container with its index ready is healthy after one interval.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=900s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('POLICY_QA_PORT', '8000') + '/healthz', timeout=4)"]
 

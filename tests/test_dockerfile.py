@@ -137,6 +137,15 @@ def test_every_build_argument_is_used(dockerfile: list[Instruction]) -> None:
         f"package sources must be build arguments; missing {sorted(sources - set(arg_defaults(dockerfile)))}")
 
 
+def test_ca_bundle_reaches_the_pip_that_fetches_build_requirements(dockerfile: list[Instruction]) -> None:
+    # pip before 25.0 gives --cert only to the outer pip; the pip it starts to fetch setuptools (to build the
+    # project) reads the environment. With --cert, a build behind an internal CA fails with CERTIFICATE_VERIFY_FAILED.
+    runs = " ".join(i.args for i in dockerfile if i.keyword == "RUN")
+    assert "--cert" not in runs, "pass CA_BUNDLE to pip as PIP_CERT, not --cert (pip < 25 drops it for build deps)"
+    assert re.search(r'export PIP_CERT="?/wheelhouse/\$\{?CA_BUNDLE\b', runs), (
+        "export PIP_CERT=/wheelhouse/$CA_BUNDLE before the pip installs when CA_BUNDLE is set")
+
+
 def test_torch_pinned_like_readme_from_the_cpu_index_before_the_project(dockerfile: list[Instruction],
                                                                        pyproject: dict) -> None:
     from packaging.requirements import Requirement
