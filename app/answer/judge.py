@@ -28,7 +28,7 @@ from corpus.lang.sentences import sentences
 from corpus.lang.text import normalize_for_search
 from index.store import IndexStore
 from retriever.hybrid import Hit
-from retriever.query import DATE, FIGURE, ITEMS, ORGANISATION, TASKS, QueryAnalysis
+from retriever.query import DATE, FIGURE, ITEMS, ORGANISATION, TASKS, QueryAnalysis, names_document
 
 MEASURE_WEIGHT = 12.0  # a measure number weighs as much as a rare word (jieba's IDF reaches ~14)
 CANDIDATES = 5  # passages judged: the retriever's top five hold the right passage ~95% of the time
@@ -69,9 +69,15 @@ def retrieved(ctx: Context) -> str | None:
 
 
 def measure_exists(ctx: Context) -> str | None:
+    """A measure named by number is among the passages, in the document the question names if it names one
+    ("地方制度法第八十九條" is not answered by another law's 第八十九条)."""
     refs = ctx.analysis.measures
-    if refs and not ctx.analysis.english and not any(measure_match(refs, h.chunk.measure) for h in ctx.hits):
-        return "the documents have no measure with that number"
+    if not refs or ctx.analysis.english:
+        return None
+    named = {d for d, doc in ctx.store.documents.items() if names_document(ctx.analysis, doc.meta)}
+    if not any(measure_match(refs, h.chunk.measure) and (not named or h.chunk.doc_id in named) for h in ctx.hits):
+        return "the documents have no measure with that number" if not named else \
+            "the document the question names has no measure with that number"
     return None
 
 

@@ -67,6 +67,13 @@ def _verdict(engine, question: str):
 
 # --- judge ---------------------------------------------------------------------------------------------
 
+def test_a_measure_number_is_looked_up_in_the_document_the_question_names(engine):
+    """第五条 exists in the regulation, not in the plan the question names by its title."""
+    verdict = _verdict(engine, "深圳市加快培育发展未来产业若干措施第五条讲了什么?")
+    assert not verdict.answerable and verdict.rule == "measure_exists" and "names" in verdict.reason
+    assert _verdict(engine, "深圳市物业管理条例第五条讲了什么?").answerable
+
+
 def test_a_place_the_passages_never_name_is_refused_with_its_rule(engine):
     verdict = _verdict(engine, "广州市未来产业规模目标是多少?")
     assert not verdict.answerable and verdict.rule == "places_and_years" and "广州" in verdict.reason
