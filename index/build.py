@@ -129,22 +129,27 @@ def build_index(documents: list[Document], chunks: list[Chunk], embedder: Embedd
         build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         tmp = root / f".tmp-{build_id}"
         tmp.mkdir()
-        cache = EmbeddingCache(root / "cache", embedder.model_id)
-        vectors, embedded = embed_texts([c.search_text for c in chunks], embedder, cache, show_progress)
-        stored = write_vectors(vectors, tmp, build_id, vector_store)
-        bm25 = bm25s.BM25()
-        bm25.index([tokenize(c.search_text) or ["∅"] for c in chunks] or [["∅"]], show_progress=False)
-        bm25.save(str(tmp / "bm25"), show_progress=False)
-        save(IngestResult(documents=documents, chunks=chunks), tmp)
-        manifest = Manifest(
-            format_version=FORMAT_VERSION, embedder=embedder.model_id, dim=embedder.dim,
-            chunker_version=CHUNKER_VERSION, corpus_hash=corpus_hash(chunks), documents=len(documents),
-            chunks=len(chunks), vector_backend=stored.backend, vector_index=stored.kind,
-            vector_location=stored.location, built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            build_seconds=round(time.perf_counter() - started, 3), embedded_chunks=embedded,
-            checksums=file_checksums(tmp),
-        )
-        (tmp / "manifest.json").write_text(json.dumps(manifest.to_dict(), indent=2), encoding="utf-8")
+        try:
+            cache = EmbeddingCache(root / "cache", embedder.model_id)
+            vectors, embedded = embed_texts([c.search_text for c in chunks], embedder, cache, show_progress)
+            stored = write_vectors(vectors, tmp, build_id, vector_store)
+            bm25 = bm25s.BM25()
+            bm25.index([tokenize(c.search_text) or ["∅"] for c in chunks] or [["∅"]], show_progress=False)
+            bm25.save(str(tmp / "bm25"), show_progress=False)
+            save(IngestResult(documents=documents, chunks=chunks), tmp)
+            manifest = Manifest(
+                format_version=FORMAT_VERSION, embedder=embedder.model_id, dim=embedder.dim,
+                chunker_version=CHUNKER_VERSION, corpus_hash=corpus_hash(chunks), documents=len(documents),
+                chunks=len(chunks), vector_backend=stored.backend, vector_index=stored.kind,
+                vector_location=stored.location, built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                build_seconds=round(time.perf_counter() - started, 3), embedded_chunks=embedded,
+                checksums=file_checksums(tmp),
+            )
+            (tmp / "manifest.json").write_text(json.dumps(manifest.to_dict(), indent=2), encoding="utf-8")
+        except BaseException:
+            # A failed build leaves no folder behind; one killed outright is removed by the next build.
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         final = root / build_id
         tmp.rename(final)
         write_pointer(root, CURRENT, build_id)

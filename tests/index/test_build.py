@@ -205,3 +205,20 @@ def test_rebuild_killed_midway_keeps_old_index(tmp_path):
     build_from_corpus(settings, FakeEmbedder(), show_progress=False)
     assert len(load_index(settings.index_dir, FakeEmbedder()).documents) == 4
     assert not list(settings.index_dir.glob(".tmp-*"))
+
+
+class FailingEmbedder(FakeEmbedder):
+    def embed_passages(self, texts, batch_size=32, progress=None):
+        raise RuntimeError("the model ran out of memory")
+
+
+def test_a_failed_build_leaves_no_temporary_folder_and_the_old_index_serves(tmp_path):
+    docs = _corpus(tmp_path, 1)
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=docs)
+    build_from_corpus(settings, FakeEmbedder(), show_progress=False)
+    old = current_build(settings.index_dir)
+    _corpus(tmp_path, 2)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        build_from_corpus(settings, FailingEmbedder(), show_progress=False)
+    assert not list(settings.index_dir.glob(".tmp-*"))
+    assert current_build(settings.index_dir) == old
