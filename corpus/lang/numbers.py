@@ -25,13 +25,13 @@ _CN = "零〇一二两兩三四五六七八九十百千万萬亿億"
 _COUNTERS = "个個种種类類项項名人座台吨噸元倍批条條所家次天周岁歲"
 _UNIT_AFTER = "|".join(sorted({re.escape(u.partition("=")[2] or u) for u in ordered_list("unit_words.txt")},
                               key=len, reverse=True))
-_CN_QTY = re.compile(rf"([{_CN}]{{1,8}}(?:[点點][{_CN[:10]}]{{1,4}})?)(?=[{_COUNTERS}%]|{_UNIT_AFTER})"
+_CN_QTY = re.compile(rf"([{_CN}]{{1,8}}(?:[点點][零〇一二三四五六七八九]{{1,4}})?)(?=[{_COUNTERS}%]|{_UNIT_AFTER})"
                      # "超千万" / "近百家": a bare magnitude after a word of approximation is a figure too
                      rf"|(?<=[超近约逾达破])([十百千万萬亿億]{{1,3}})")
-# 百分之十五 is 15%, 四分之三 is 0.75, 千分之五 is 0.5‰ (kept as its surface's value).
+# 百分之十五 is 15%, 四分之三 is 0.75, 千分之五 is 0.005.
 _CN_FRACTION = re.compile(rf"([{_CN}]{{1,4}})分之([{_CN}点點.\d]{{1,8}})")
 # What makes a number a label rather than a figure: an ordinal (第十九条), a document number (〔2011〕7号),
-# a year, a list label ("1." at a line's start is stripped before).
+# a year or a session (第十届).
 _LABEL_BEFORE = re.compile(r"(?:第|〔|\[|［|No\.?)\s*$")
 _LABEL_AFTER = re.compile(r"^\s*(?:〕|\]|］|号|號|年(?!度?以?[内来])|届|批次|期(?!间))")
 
