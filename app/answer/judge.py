@@ -74,7 +74,9 @@ def measure_exists(ctx: Context) -> str | None:
     refs = ctx.analysis.measures
     if not refs or ctx.analysis.english:
         return None
-    named = {d for d, doc in ctx.store.documents.items() if names_document(ctx.analysis, doc.meta)}
+    # The retriever boosts a named document into the candidates: only theirs need reading.
+    docs = {h.chunk.doc_id for h in ctx.hits}
+    named = {d for d in docs if names_document(ctx.analysis, ctx.store.document(d).meta)}
     if not any(measure_match(refs, h.chunk.measure) and (not named or h.chunk.doc_id in named) for h in ctx.hits):
         return "the documents have no measure with that number" if not named else \
             "the document the question names has no measure with that number"

@@ -20,11 +20,14 @@ _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 
              "八": 8, "九": 9}
 _ARABIC = re.compile(r"(?<![0-9A-Za-z.])(\d+(?:,\d{3})*(?:\.\d+)?)\s*(%|％|‰)?\s*([十百千万萬亿億]*)")
 _CN = "零〇一二两兩三四五六七八九十百千万萬亿億"
+# Longest first (data/unit_words.txt) so 千瓦时 is not read as 千瓦 and 个百分点 not as 个; lazy magnitude:
+# 万千瓦 is 万 + 千瓦.
+_UNITS = {line.partition("=")[0]: line.partition("=")[2] or line for line in ordered_list("unit_words.txt")}
+# "钱=元": a word a question asks a figure in, and the unit the documents state it in.
 # Units (data/unit_words.txt) and the general counters: a Chinese numeral is a quantity only when one follows,
 # so 一是 / 统一 / 十四五 stay words.
 _COUNTERS = "个個种種类類项項名人座台吨噸元倍批条條所家次天周岁歲"
-_UNIT_AFTER = "|".join(sorted({re.escape(u.partition("=")[2] or u) for u in ordered_list("unit_words.txt")},
-                              key=len, reverse=True))
+_UNIT_AFTER = "|".join(sorted(map(re.escape, set(_UNITS.values())), key=len, reverse=True))
 _CN_QTY = re.compile(rf"([{_CN}]{{1,8}}(?:[点點][零〇一二三四五六七八九]{{1,4}})?)(?=[{_COUNTERS}%]|{_UNIT_AFTER})"
                      # "超千万" / "近百家": a bare magnitude after a word of approximation is a figure too
                      rf"|(?<=[超近约逾达破])([十百千万萬亿億]{{1,3}})")
@@ -125,10 +128,6 @@ def unsupported_quantities(answer: str, passages: list[str]) -> list[str]:
     return [q.surface for q in quantities(answer) if q.key not in known]
 
 
-# Longest first (data/unit_words.txt) so 千瓦时 is not read as 千瓦 and 个百分点 not as 个; lazy magnitude:
-# 万千瓦 is 万 + 千瓦.
-_UNITS = {line.partition("=")[0]: line.partition("=")[2] or line for line in ordered_list("unit_words.txt")}
-# "钱=元": a word a question asks a figure in, and the unit the documents state it in.
 _UNIT_TOKEN = re.compile(rf"[十百千万亿]*?({'|'.join(map(re.escape, _UNITS))})")
 _NUMERAL = r"(?:\d|[零〇一二两三四五六七八九十百千万亿])"
 

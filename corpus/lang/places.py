@@ -69,16 +69,27 @@ def division_codes(place: str) -> frozenset[str]:
     return full.get(place) or frozenset(c for c in short.get(place, ()) if len(c) <= 4)
 
 
+@lru_cache(maxsize=1)
+def _sizes_by_first_character() -> dict[str, tuple[int, ...]]:
+    """First character → the lengths of the names starting with it, longest first: a text is scanned only
+    for the names that can start where it stands."""
+    sizes: dict[str, set[int]] = {}
+    for names in _divisions():
+        for name in names:
+            if len(name) >= 2:  # a one-character entry (重庆的"县") is no name in running text
+                sizes.setdefault(name[0], set()).add(len(name))
+    return {ch: tuple(sorted(found, reverse=True)) for ch, found in sizes.items()}
+
+
 def divisions_in(text: str) -> frozenset[str]:
     """The divisions `text` names: any division by its full name, provinces and prefectures also by their
     short names; the longest name at each position wins (内蒙古自治区, not 内蒙古 + 自治区)."""
-    longest = max(map(len, _divisions()[0]))
+    sizes = _sizes_by_first_character()
     found: set[str] = set()
     i = 0
     while i < len(text):
-        for size in range(min(longest, len(text) - i), 1, -1):
-            word = text[i:i + size]
-            codes = division_codes(word)
+        for size in sizes.get(text[i], ()):
+            codes = division_codes(text[i:i + size]) if i + size <= len(text) else frozenset()
             if codes:
                 found |= codes
                 i += size
