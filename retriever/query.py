@@ -90,11 +90,6 @@ class QueryAnalysis:
     def metadata(self) -> bool:
         return bool(self.doc_facts)
 
-    @property
-    def content(self) -> str:
-        """The Chinese wording the passages are compared with: an English question's expansion."""
-        return self.expansion if self.english else self.text
-
 
 def _terms(text: str, alternatives: Mapping[str, tuple[str, ...]] | None = None) -> tuple[Term, ...]:
     stop = word_list("stopwords.txt")
@@ -130,7 +125,6 @@ def answer_type(normalised_question: str) -> str:
 
 
 _ASKED = re.compile(r"多少|(?<!哪)几(?!乎)|哪些|什么时候|how (?:many|much)")
-_LEVEL = re.compile(r"(市|省|县|区|盟|镇|自治区|自治州|地区)$")
 
 
 def corpus_places(metas: Iterable[DocumentMeta]) -> dict[str, str]:
@@ -140,7 +134,7 @@ def corpus_places(metas: Iterable[DocumentMeta]) -> dict[str, str]:
     for meta in metas:
         text = normalize_for_search(f"{meta.title} {meta.issuer} {meta.region}")
         for word in (w.word for w in posseg.cut(text) if w.flag == "ns" and len(w.word) >= 2):
-            for form in {word, _LEVEL.sub("", word)}:
+            for form in {word, short_name(word)}:
                 if len(form) >= 2:
                     places["".join(lazy_pinyin(form))] = form
         # A catalogue's English region ("Hohhot, Inner Mongolia") spells the city its own way.
