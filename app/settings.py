@@ -50,7 +50,7 @@ class Settings(BaseSettings):
 
     # The IDF-weighted share of the question's specific words a passage must state to answer it; fitted on the
     # calibration halves of evals/sets/ by `python -m evals.calibrate` (its table is in evals/README.md).
-    abstain_min_coverage: float = Field(0.65, ge=0.0, le=1.0)
+    abstain_min_coverage: float = Field(0.70, ge=0.0, le=1.0)
 
     llm_base_url: str = ""  # OpenAI-compatible endpoint; "" = extractive answers only
     llm_model: str = "qwen2.5-7b-instruct"

@@ -18,10 +18,10 @@ from pypinyin import lazy_pinyin
 
 from corpus.lang.dates import years
 from corpus.lang.docnumber import doc_number_key
-from corpus.lang.lexicon import translations
+from corpus.lang.lexicon import english_places, english_word, spells_chinese, translations
 from corpus.lang.numbering import MeasureRef, measure_refs
 from corpus.lang.numbers import asked_unit
-from corpus.lang.places import division_codes, short_name
+from corpus.lang.places import leading_division, short_name
 from corpus.lang.text import normalize_for_search, normalize_width
 from corpus.lang.words import DATA, glossary, ordered_list, place_names, specificity, word_list
 from corpus.model import DocumentMeta
@@ -55,6 +55,11 @@ def glossary_phrases(text: str) -> dict[str, str]:
     return {en: zh for en, pattern, zh in _glossary() if pattern.search(text)}
 
 
+def _without(pattern: re.Pattern[str] | None, text: str) -> str:
+    """`text` with what `pattern` matches blanked out."""
+    return pattern.sub(lambda m: " " * len(m.group()), text) if pattern else text
+
+
 def expand_english(text: str) -> str:
     return " ".join(dict.fromkeys(glossary_phrases(text).values()))
 
@@ -64,9 +69,32 @@ class Term:
     word: str
     weight: float  # how specific the word is in general Chinese (jieba's IDF)
     alternatives: tuple[str, ...] = ()  # the dictionary's other words for the same English phrase
+    spelled: bool = False  # a romanised name ("jinqiao"), stated by the Chinese it spells (金桥)
 
     def stated_in(self, text: str) -> bool:
-        return self.word in text or any(a in text for a in self.alternatives)
+        if self.spelled:
+            return self.word in _spelling(text)
+        return self.word in text or any(a in text for a in self.alternatives) or bool(
+            self.word not in jieba.dt.FREQ and len(self.word) >= 3 and _abbreviation(self.word).search(text))
+
+
+    def spelled_by(self, letters: str) -> bool:
+        """Whether a romanised title ("taiwan_difang_zhidu_fa") spells the word (地方 → difang)."""
+        spelling = _spelling(self.word) if len(self.word) > 1 else ""
+        return bool(letters and spelling) and spelling in letters
+
+
+@lru_cache(maxsize=256)
+def _spelling(text: str) -> str:
+    return "".join(lazy_pinyin(re.sub(r"[^\u4e00-\u9fff]", "", text)))
+
+
+@lru_cache(maxsize=4096)
+def _abbreviation(word: str) -> re.Pattern[str]:
+    """A word the dictionary lacks is often an abbreviation, which keeps its full name's characters in order
+    (综保区 ← 综合保税区, 发改委 ← 发展和改革委员会): the word's characters with at most three others between
+    each, within one clause."""
+    return re.compile("[^，。；：！？,;:!?、\\s]{0,3}".join(map(re.escape, word)))
 
 
 @dataclass
@@ -92,36 +120,48 @@ class QueryAnalysis:
 
 
 def _terms(text: str, alternatives: Mapping[str, tuple[str, ...]] | None = None) -> tuple[Term, ...]:
+    """The words a passage must state to be about what the question asks. Places are not judged here (the
+    places rule tests them; "四川省政府" leaves 政府), nor are the words that ask, which the caller has blanked
+    out ("多长时间", "由哪个部门", "负责的是哪项措施": the answer-type rule tests what they ask for)."""
     stop = word_list("stopwords.txt")
-    words = dict.fromkeys(w.strip() for w in jieba.cut(text) if w.strip())
+    words = dict.fromkeys(w[len(leading_division(w)):] for w in (w.strip() for w in jieba.cut(text)) if w)
     return tuple(Term(w, specificity(w), (alternatives or {}).get(w, ())) for w in words
                  if re.search(r"[\u4e00-\u9fffa-z]", w) and w not in stop and not w.isdigit())
 
 
-def _english_terms(width: str, romanised: tuple[str, ...], vocabulary: Callable[[str], bool]) -> tuple[Term, ...]:
+def _english_terms(asked: str, romanised: tuple[str, ...], vocabulary: Callable[[str], bool],
+                   names: tuple[str, ...]) -> tuple[Term, ...]:
     """An English question's judged terms: the glossary's, each also stated by the dictionary's other words for
-    the same English phrase ("build" is 建设 by the glossary, 建成 or 修建 by CC-CEDICT). Words the glossary
-    lacks are not judged: the dictionary's loose senses would refuse answerable questions (measured on the
-    calibration halves)."""
-    phrases = glossary_phrases(width)
+    the same English phrase ("build" is 建设 by the glossary, 建成 or 修建 by CC-CEDICT), and the names no
+    dictionary knows ("Ulanqab"), which a passage states only as written. Words the glossary lacks are not
+    judged: the dictionary's loose senses would refuse answerable questions (measured on the calibration
+    halves)."""
+    phrases = glossary_phrases(asked)
     alternatives: dict[str, tuple[str, ...]] = {}
     for english, zh in phrases.items():
         others = tuple(w for t in translations(english, vocabulary) for w in t.chinese)
         for word in jieba.cut(zh):
             alternatives[word] = alternatives.get(word, ()) + others
-    return _terms(" ".join((*phrases.values(), *romanised)), alternatives)
+    return _terms(" ".join((*phrases.values(), *romanised)), alternatives) + tuple(
+        Term(name, specificity(name), spelled=spells_chinese(name)) for name in names)
 
 
 def _places(text: str) -> tuple[str, ...]:
-    """The administrative divisions the question names, as commonly written (包头市 → 包头). A word the
+    """The administrative divisions the question names, as commonly written (包头市 → 包头), also where an
+    organisation's name starts with one (四川省政府 → 四川). A word the
     dictionary tags as a place but that is no division (古镇, a town's name and a plain word) is left to the
     specific-words test."""
-    return tuple(dict.fromkeys(short_name(w.word) for w in posseg.cut(text)
-                               if w.flag == "ns" and len(w.word) >= 2 and division_codes(w.word)))
+    return tuple(dict.fromkeys(short_name(place) for w in posseg.cut(text)
+                               if w.flag in ("ns", "nt") and len(place := leading_division(w.word)) >= 2))
 
 
 def answer_type(normalised_question: str) -> str:
-    return next(name for name, pattern in _answer_types()[1] if pattern.search(normalised_question))
+    return _asking(normalised_question)[0]
+
+
+def _asking(normalised_question: str) -> tuple[str, re.Pattern[str]]:
+    """The answer type and the pattern of the words that ask for it."""
+    return next((name, pattern) for name, pattern in _answer_types()[1] if pattern.search(normalised_question))
 
 
 _ASKED = re.compile(r"多少|(?<!哪)几(?!乎)|哪些|什么时候|how (?:many|much)")
@@ -155,9 +195,14 @@ def analyse(question: str, places: Mapping[str, str] | None = None,
     text = re.sub(r"\s+", " ", normalize_for_search(_filler().sub(" ", width))).strip() or folded
     # "Henan" is 河南: romanised place names are searched and judged as the Chinese places they spell, the
     # corpus's own places first, then every place of jieba's dictionary.
-    known = {**place_names(), **(places or {})}
-    names = re.findall(r"\b([A-Z][a-z]+)(?=(\s+[A-Z])?)", width) if english else []
+    known = {**place_names(), **english_places(), **(places or {})}
+    found = list(re.finditer(r"\b([A-Z][a-z]+)(?=(\s+[A-Z])?)", width)) if english else []
+    names = [m.groups() for m in found]
     romanised = tuple(dict.fromkeys(known[n.lower()] for n, _ in names if n.lower() in known))
+    # A capitalised word inside a sentence that neither a place list nor the dictionary knows is a name the
+    # passages must state as written ("Ulanqab"); a capital after a full stop only starts a sentence.
+    unknown = tuple(dict.fromkeys(m[1].lower() for m in found if m.start() and width[:m.start()].rstrip()[-1:]
+                                  not in ".?!" and m[1].lower() not in known and not english_word(m[1])))
     # A name run on by another capitalised word ("Dadao Industrial", "Jiaozhou Bay") names a company or a
     # feature, not a place the documents must mention; it still helps the search.
     standalone = tuple(dict.fromkeys(known[n.lower()] for n, more in names if n.lower() in known and not more))
@@ -170,14 +215,17 @@ def analyse(question: str, places: Mapping[str, str] | None = None,
     if doc_facts and "date" not in doc_facts and facts["date_with_other_fact"].search(folded):
         doc_facts += ("date",)
     places = tuple(dict.fromkeys((*_places(text if not english else ""), *standalone)))
+    kind, asking = _asking(folded)
+    asking = None if kind == TEXT else asking  # TEXT's pattern is any character
     return QueryAnalysis(
         original=question, text=text, english=english, expansion=expansion,
         measures=measure_refs(width), years=years(width), doc_number=doc_number_key(width),
-        answer_type=answer_type(folded), unit=asked_unit(question), doc_facts=doc_facts,
+        answer_type=kind, unit=asked_unit(question), doc_facts=doc_facts,
         about_itself=bool(facts["self"].search(folded)),
         asked=max(1, len(_ASKED.findall(folded))),
         places=places,
-        terms=_english_terms(width, romanised, vocabulary) if english else _terms(text),
+        terms=_english_terms(_without(asking, width), romanised, vocabulary, unknown) if english else
+        _terms(_filler().sub(" ", _without(asking, folded))),
     )
 
 
@@ -206,9 +254,15 @@ def names_document(analysis: QueryAnalysis, meta: DocumentMeta) -> bool:
     title = normalize_for_search(meta.title)
     if re.search(r"[\u4e00-\u9fff]", title):
         return _longest_common(analysis.text, title) >= TITLE_QUOTED
-    letters = re.sub(r"[^a-z]", "", title.lower())
-    spelled = "".join(lazy_pinyin(re.sub(r"[^\u4e00-\u9fff]", "", analysis.text)))
+    letters = romanised_title(meta)
+    spelled = _spelling(analysis.text)
     return len(letters) >= 12 and _longest_common(spelled, letters) >= 12  # ≈ four syllables
+
+
+def romanised_title(meta: DocumentMeta) -> str:
+    """The letters of a title that is a romanised file name ("taiwandifangzhidufa"), or ""."""
+    title = normalize_for_search(meta.title)
+    return "" if re.search(r"[\u4e00-\u9fff]", title) else re.sub(r"[^a-z]", "", title.lower())
 
 
 def _longest_common(a: str, b: str) -> int:

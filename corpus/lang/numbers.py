@@ -141,8 +141,9 @@ def asked_unit(question: str) -> str | None:
             continue  # "哪几项" asks which ones, not how many
         if word in ("多少", "几"):
             after = [words[i + 1] + words[i + 2], words[i + 1]]  # "个" + "百分点" is one unit
-        elif word.startswith("几"):
-            after = [word[1:] + words[i + 1], word[1:]]
+        elif word.startswith(("多少", "几")):  # jieba's "多少钱", "几家"
+            rest = word.removeprefix("多少").removeprefix("几")
+            after = [rest + words[i + 1], rest]
         else:
             continue
         unit = next((_UNITS[m.group(1)] for a in after if (m := _UNIT_TOKEN.fullmatch(a))), None)

@@ -69,6 +69,11 @@ def division_codes(place: str) -> frozenset[str]:
     return full.get(place) or frozenset(c for c in short.get(place, ()) if len(c) <= 4)
 
 
+def leading_division(word: str) -> str:
+    """The longest division name `word` starts with ("四川省政府" → 四川省), or ""."""
+    return next((word[:n] for n in range(len(word), 1, -1) if division_codes(word[:n])), "")
+
+
 @lru_cache(maxsize=1)
 def _sizes_by_first_character() -> dict[str, tuple[int, ...]]:
     """First character → the lengths of the names starting with it, longest first: a text is scanned only

@@ -84,6 +84,13 @@ def test_a_year_the_passages_never_state_is_refused(engine):
     assert not verdict.answerable and "2030" in verdict.reason
 
 
+def test_a_question_comparing_years_is_answered_by_passages_stating_one_of_them(engine):
+    """"2027年和2030年…分别…": each year is the other document's; one named year alone must be stated."""
+    verdict = _verdict(engine, "2027年和2030年加氢站分别建多少座?")
+    assert verdict.answerable and "加氢站30座" in verdict.passages[0].chunk.text
+    assert not _verdict(engine, "2030年和2031年加氢站分别建多少座?").answerable
+
+
 def test_a_topic_no_passage_states_is_refused_for_its_specific_words(engine):
     verdict = _verdict(engine, "人才公寓租金补贴标准是什么?")
     assert not verdict.answerable and verdict.rule == "specific_words"

@@ -97,6 +97,8 @@ def test_units_and_organisations():
 def test_asked_units_and_figures():
     assert asked_unit("实际利用外资累计达到多少亿美元?") == "美元"
     assert asked_unit("奖励多少钱?") == "元"  # 钱 is asked, 元 is stated
+    assert asked_unit("企业给多少钱奖励?") == "元"  # jieba reads 多少钱 as one word
+    assert asked_unit("上海给多少奖励?") == "元"
     assert asked_unit("多少人才?") is None  # talent, not a count in 人
     assert asked_unit("提了哪几项?") is None  # which ones, not how many
     assert states_figure_in("年内新增50亿美元", "美元") and not states_figure_in("300亿元", "美元")
@@ -184,3 +186,44 @@ def test_english_words_read_in_chinese_from_the_dictionary():
     corpus = {"罚款", "处罚"}
     kept = {t.english: t.chinese for t in translations("What fine is imposed?", corpus.__contains__)}
     assert kept["fine"] == ("罚款",)
+
+
+def test_the_words_that_ask_are_not_judged_only_what_they_ask_about():
+    """"期限是多久" and "由哪个部门" are tested by the answer-type rule; the rest must be stated."""
+    words = {t.word for t in analyse("乡镇政府审查申请的期限是多久?").terms}
+    assert {"审查", "申请"} <= words and not words & {"期限", "多久"}
+    words = {t.word for t in analyse("搞房地产开发由哪个部门处罚?").terms}
+    assert "处罚" in words and "部门" not in words
+    english = {t.word for t in analyse("When did the AI industry promotion regulations come into force?").terms}
+    assert "施行" not in english and "人工智能" in english
+
+
+def test_a_place_inside_an_organisations_name_is_judged_as_a_place():
+    analysis = analyse("四川省政府在自查之后还会对哪些对象开展重点抽查?")
+    assert analysis.places == ("四川",)
+    assert "政府" in {t.word for t in analysis.terms} and "四川省政府" not in {t.word for t in analysis.terms}
+
+
+def test_a_word_the_idf_table_lacks_weighs_as_its_characters():
+    from corpus.lang.words import idf
+
+    assert idf("内要") < idf("稀土") < idf("\u0000")  # HMM leftovers are not rare words; Latin gets the median
+
+
+def test_an_unknown_word_may_be_an_abbreviation_a_dictionary_word_is_not():
+    terms = {t.word: t for t in analyse("综保区可以开展哪些业务?数据中心有多少?").terms}
+    assert terms["综保区"].stated_in("促进综合保税区高水平开放")
+    assert not terms["数据中心"].stated_in("建设工业大数据应用中心")
+
+
+def test_english_names_are_places_or_names_a_passage_must_state():
+    assert analyse("What is Ulaanchab's target for data centres?").places == ("乌兰察布",)  # the dictionary's
+    unknown = {t.word: t for t in analyse("What is Ulanqab's target for data centres?").terms}
+    assert "ulanqab" in unknown and not unknown["ulanqab"].stated_in("包头市数据中心")
+    spelled = {t.word: t for t in analyse("What does the plan say about the Jinqiao Development Zone?").terms}
+    assert spelled["jinqiao"].stated_in("金桥开发区") and not spelled["jinqiao"].stated_in("开发区")
+
+
+def test_a_romanised_file_name_title_spells_the_words_that_name_it():
+    terms = {t.word: t for t in analyse("按照地方制度法，人口聚居达到多少才能设直辖市?").terms}
+    assert terms["地方"].spelled_by("taiwandifangzhidufa") and not terms["人口"].spelled_by("taiwandifangzhidufa")
