@@ -12,6 +12,7 @@ from app.answer.compose.cite import where
 from app.answer.compose.record import RecordComposer
 from app.answer.judge import CANDIDATES, SET_RULES, Verdict, judge
 from app.answer.model import Answer, Citation
+from app.answer.validity import expiry_note
 from app.answer.verify import verify
 from index.store import IndexStore
 from retriever.hybrid import Filters, Hit, Retriever
@@ -44,7 +45,7 @@ def abstention(analysis: QueryAnalysis, related: list[Hit], verdict: Verdict) ->
 
 def _answer(draft: Draft, verdict: Verdict) -> Answer:
     return Answer(draft.text, [Citation(n, h) for n, h in enumerate(draft.cited, 1)], False, verdict.confidence,
-                  reason="ok", rule=draft.shape)
+                  reason="ok", rule=draft.shape, items=list(draft.items))
 
 
 def ask(question: str, retriever: Retriever, store: IndexStore, *, top_k: int, min_coverage: float,
@@ -72,6 +73,7 @@ def ask(question: str, retriever: Retriever, store: IndexStore, *, top_k: int, m
     if problem:
         return abstention(analysis, hits[:RELATED], Verdict(False, "verify", problem, verdict.confidence * 0.5))
     answer = _answer(draft, verdict)
+    answer.answer += expiry_note([h.chunk.doc_id for h in draft.cited], store)  # after verify: the record's words
     if llm:
         return _generative(question, list(verdict.passages[:top_k]) or hits[:top_k], answer, analysis, llm)
     return answer

@@ -24,7 +24,7 @@ def _compact(text: str) -> str:
 def verify(draft: Draft, analysis: QueryAnalysis) -> str | None:
     """Why the draft may not be shown, or None."""
     evidence = [f"{h.chunk.title} {h.chunk.measure} {' '.join(h.chunk.heading_path)} {h.chunk.text}"
-                for h in draft.cited]
+                for h in draft.cited] + list(draft.counted)
     missing = unsupported_quantities(draft.text, evidence)
     if missing:
         return f"the answer states {', '.join(missing)}, which its sources do not"

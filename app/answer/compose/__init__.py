@@ -17,6 +17,8 @@ class Draft:
     cited: tuple[Hit, ...]
     shape: str  # which composer wrote it
     quotes: tuple[str, ...] = ()  # the verbatim text quoted from the passages (what the verifier checks)
+    items: tuple[tuple[Hit, str], ...] = ()  # a list answer's every item (passage, line), shown or not
+    counted: tuple[str, ...] = ()  # counts the composer read off the structure ("共25项"), not off a passage
 
 
 class Composer(Protocol):
