@@ -284,7 +284,7 @@ def eval_(url: Annotated[str | None, typer.Option(help="base URL of a running se
           = True) -> None:
     """Score /api/search and /api/ask on the question set; write report.md, results.json and plots to OUT."""
     from evals.dataset import SETS, SPLITS
-    from evals.run import run_from_options, split_table, table_rows
+    from evals.run import run_from_options, split_breakdown, split_table, table_rows
 
     if question_set not in (None, *SETS) and not Path(question_set).is_file():
         raise ValueError(f"no such question set: {question_set} (a file, or one of {', '.join(SETS)})")
@@ -294,6 +294,7 @@ def eval_(url: Annotated[str | None, typer.Option(help="base URL of a running se
     for name, result in (results.items() if not url else [("", results)]):
         typer.echo(f"## {name}" if name else "")
         typer.echo("\n".join(split_table(result["systems"]["system"])))
+        typer.echo("\n".join(split_breakdown("kind", result["systems"]["system"]["by_split_type"])))
         typer.echo("\n".join(table_rows(result)))
     typer.echo(f"wrote reports under {out}")
 

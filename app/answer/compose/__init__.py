@@ -37,3 +37,12 @@ def composers() -> list[Composer]:
     from app.answer.compose.units import UnitsComposer
 
     return [RecordComposer(), UnitsComposer(), TasksComposer(), ItemsComposer(), QuoteComposer()]
+
+
+def document_composers() -> list[Composer]:
+    """Composers that answer from documents' structure (counts, validity, comparisons), tried on what was
+    retrieved before the judge's passages: their answer is no one passage's sentence."""
+    from app.answer.compose.compare import CompareComposer
+    from app.answer.compose.structure import CountComposer, ValidityComposer
+
+    return [CountComposer(), ValidityComposer(), CompareComposer()]

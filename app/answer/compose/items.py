@@ -122,9 +122,8 @@ class ItemsComposer:
             lines.append(f"{line}[{n}]")
         counted = ()
         if len(items) > len(shown):
-            counted = (f"共{len(items)}项",)
-            lines.append(f"……共{len(items)}项，以上为前{len(shown)}项，其余见原文或回答的 items 字段。"
-                         if not analysis.english else f"… {len(items)} items in all; the first {len(shown)} above.")
-            counted += (f"前{len(shown)}项",)
+            counted = (f"共{len(items)}项",)  # the number of items the answer returns in `items`
+            lines.append(f"……共{len(items)}项，以上为前几项，其余见原文或回答的 items 字段。"
+                         if not analysis.english else f"… {len(items)} items in all; the rest in `items`.")
         every = tuple((Hit(c, 0.0, 0.0, 0.0, 0), item_line(c)) for c in items)
         return Draft("\n".join(lines), tuple(cited), self.name, tuple(quotes), every, counted)

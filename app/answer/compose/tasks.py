@@ -83,6 +83,6 @@ class TasksComposer:
             lines.append(f"{line}[{len(cited)}]")
         counted = ()
         if len(entries) > MAX_TASKS:
-            counted = (f"共{len(entries)}项", f"前{MAX_TASKS}项")
-            lines.append(f"……共{len(entries)}项，以上为前{MAX_TASKS}项，其余见回答的 items 字段。")
+            counted = (f"共{len(entries)}项",)  # the number of items the answer returns in `items`
+            lines.append(f"……共{len(entries)}项，以上为前几项，其余见回答的 items 字段。")
         return Draft("\n".join(lines), tuple(cited), self.name, tuple(quotes), every, counted)
