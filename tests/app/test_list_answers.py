@@ -1,6 +1,7 @@
 """List, responsibility and validity answers through the whole pipeline, on small documents written here: a
 long list keeps every item in document order and says how many; a unit that leads in one plan and cooperates
-in another is found in both under its role; a plan whose period has ended says so."""
+in another is found in both under its role; a plan whose period has ended says so; two plans with comparable
+targets are compared row by row; a count is read off the numbering."""
 
 from __future__ import annotations
 
@@ -30,12 +31,26 @@ PLAN_B = """某市数字经济发展行动方案
 （二）发展算力产业。建成算力中心3个。（牵头单位：市科技局）
 """
 
+HEFEI = """合肥市新能源汽车产业发展行动方案
+一、发展目标
+到2025年，全市新能源汽车产量达到100万辆。
+二、重点任务
+（一）建设氢能示范线。建成加氢站10座。
+"""
+WUHU = """芜湖市新能源汽车产业发展行动方案
+一、发展目标
+到2025年，全市新能源汽车产量达到50万辆。
+二、重点任务
+（一）完善充电网络。新建充电桩5000个。
+"""
+
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory, fake_embedder):
     root = tmp_path_factory.mktemp("lists")
     paths = []
-    for name, text in (("register", REGISTER), ("plan_a", PLAN_A), ("plan_b", PLAN_B)):
+    for name, text in (("register", REGISTER), ("plan_a", PLAN_A), ("plan_b", PLAN_B), ("hefei", HEFEI),
+                       ("wuhu", WUHU)):
         (root / f"{name}.txt").write_text(text, encoding="utf-8")
         paths.append(root / f"{name}.txt")
     result = ingest_files(paths, root / "no-catalog.yaml")
@@ -72,3 +87,19 @@ def test_unit_leading_one_task_and_cooperating_on_others_is_listed_under_each_ro
 def test_answer_citing_an_expired_document_says_so(engine):
     answer = _ask(engine, "企业应当登记哪些事项?")
     assert "已到期" in answer.answer and "有效期至2022年12月31日" in answer.answer
+
+
+def test_comparison_gives_each_side_its_own_cited_row_and_says_when_one_is_silent(engine):
+    answer = _ask(engine, "合肥和芜湖的新能源汽车产量目标分别是多少?")
+    assert not answer.abstained and answer.rule == "compare"
+    hefei, wuhu = (next(line for line in answer.answer.splitlines() if line.startswith(p)) for p in ("合肥", "芜湖"))
+    assert "100万辆" in hefei and "50万辆" in wuhu  # each side its own figure, each cited
+    assert {c.hit.chunk.doc_id for c in answer.citations} == {"hefei", "wuhu"}
+    hydrogen = _ask(engine, "合肥和芜湖在加氢站方面各提出了什么?")
+    assert "加氢站10座" in hydrogen.answer and "芜湖：《芜湖市新能源汽车产业发展行动方案》未提及" in hydrogen.answer
+
+
+def test_count_is_read_off_the_structure_and_every_counted_item_returned(engine):
+    answer = _ask(engine, "某市数字经济发展行动方案共有多少条任务?")
+    assert answer.rule == "count" and "共有2条" in answer.answer
+    assert [line for _, line in answer.items] == ["（一）推进数据开放。", "（二）发展算力产业。"]

@@ -13,26 +13,30 @@ from app.answer.compose.scope import places, sides
 from corpus.lang.numbers import figures
 from corpus.lang.sentences import clauses, looks_like_heading, sentences
 from corpus.lang.text import normalize_for_search
+from corpus.lang.words import word_list
 from corpus.model import INTRO, MEASURE, Chunk
 from index.store import IndexStore
 from retriever.hybrid import Hit
 from retriever.query import FIGURE, QueryAnalysis
 
-COMPARE = "compare"  # answer type (corpus/lang/data/answer_types.yaml)
 MIN_SHARE = 0.5  # of the compared words' weight a row's passage must state; else the side "未提及"
-_GENERIC = re.compile(r"^(?:文件|两份|两个|方面|提出|不同|区别|差异|分别|各自|有何|什么|目标|对比|比较|政策|措施)$")
 
 
 def _topic(analysis: QueryAnalysis, named: str) -> list[tuple[str, float]]:
     """The words that say what is compared: the question's specific words less places, years, single
-    characters and the comparison's own wording."""
-    return [(t.word, t.weight) for t in analysis.terms
-            if len(t.word) > 1 and t.word not in named and not re.fullmatch(r"\d+年?", t.word)
-            and not _GENERIC.match(t.word)]
+    characters and the comparison's own wording (data/compare_words.txt); the most specific first."""
+    wording = word_list("compare_words.txt")
+    words = [(t.word, t.weight) for t in analysis.terms
+             if len(t.word) > 1 and t.word not in named and not re.fullmatch(r"\d+年?", t.word)
+             and t.word not in wording]
+    return sorted(words, key=lambda w: -w[1])
 
 
 def _share(topic: list[tuple[str, float]], text: str) -> float:
+    """Share of the topic's weight `text` states; none unless it states the most specific word."""
     folded = normalize_for_search(text)
+    if topic[0][0] not in folded:
+        return 0.0
     return sum(w for word, w in topic if word in folded) / sum(w for _, w in topic)
 
 
@@ -60,7 +64,7 @@ class CompareComposer:
 
     def compose(self, analysis: QueryAnalysis, passages: list[Hit], store: IndexStore) -> Draft | None:
         found = sides(analysis, store)
-        if not found or (analysis.answer_type != COMPARE and analysis.answer_type != FIGURE):
+        if not found or analysis.doc_facts:  # "who issued A and B" is the records' to answer
             return None
         topic = _topic(analysis, "".join(places(analysis, store)) + "".join(label for label, _ in found))
         lines, cited, quotes = ["对比如下："], [], []
@@ -79,9 +83,10 @@ class CompareComposer:
                     quotes.append(said)
                 continue
             best = _best([c for d in docs for c in store.chunks_of(d)], topic, analysis.answer_type == FIGURE)
-            if best is None:
+            if best is None:  # cited all the same: the reader sees which document says nothing of it
+                cited.append(Hit(store.chunks_of(docs[0])[0], 0.0, 0.0, 0.0, 0))
                 titles = "、".join(f"《{store.document(d).meta.title}》" for d in docs)
-                lines.append(f"{label}：{titles}未提及。")
+                lines.append(f"{label}：{titles}未提及[{len(cited)}]。")
                 rows.append(None)
                 continue
             chunk, part = best

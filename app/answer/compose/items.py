@@ -17,7 +17,7 @@ from corpus.lang.text import normalize_for_search
 from corpus.model import INTRO, MEASURE, Chunk
 from index.store import IndexStore
 from retriever.hybrid import Hit
-from retriever.query import ITEMS, TASKS, QueryAnalysis
+from retriever.query import CONTENT, ITEMS, TASKS, TEXT, QueryAnalysis
 
 MAX_ITEMS = 12
 MAX_OWN = 4  # sentences of the section's own text
@@ -98,7 +98,9 @@ class ItemsComposer:
     name = "items"
 
     def compose(self, analysis: QueryAnalysis, passages: list[Hit], store: IndexStore) -> Draft | None:
-        if analysis.answer_type not in (ITEMS, TASKS):
+        # "基金的钱从哪里来?" asks no list, but a passage that only announces one ("来源如下：") is answered by it.
+        announced = any(h.chunk.kind == INTRO and announces_items(h.chunk.text) for h in passages[:2])
+        if analysis.answer_type not in (ITEMS, TASKS) and not (analysis.answer_type in (TEXT, CONTENT) and announced):
             return None
         found = section_items(analysis, passages, store)
         if found is None:

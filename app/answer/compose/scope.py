@@ -57,11 +57,12 @@ def sides(analysis: QueryAnalysis, store: IndexStore) -> list[tuple[str, list[st
     named = places(analysis, store)
     for place in named if len(analysis.years) >= 2 else ():  # "包头2024年和2026年": within the place
         docs = of_place(store, place, docs)
-    for year in analysis.years if len(named) >= 2 else ():
-        docs = of_year(store, year, docs)
     found = []
     if len(named) >= 2:
         found = [(p, of_place(store, p, docs)) for p in named]
+        # "包头2024年意见和呼和浩特三年行动计划": a year narrows the side it belongs to, not the others.
+        for year in analysis.years:
+            found = [(p, of_year(store, year, d) or d) for p, d in found]
     elif len(set(analysis.years)) >= 2:
         found = [(f"{y}年", of_year(store, y, docs)) for y in dict.fromkeys(analysis.years)]
     keys = {tuple(d) for _, d in found}
