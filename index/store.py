@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar, cast
 
 import bm25s
 import numpy as np
@@ -22,6 +24,8 @@ from index.build import FORMAT_VERSION, Manifest, current_build, file_checksum
 from index.embedders import Embedder
 from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from index.vectors import VectorIndex, VectorStoreConfig
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -82,10 +86,11 @@ class IndexStore:
         """The document's period of validity as its text states it; read once."""
         return self._table("period", doc_id, lambda d: period(d.meta.title, self.chunks_of(doc_id)))
 
-    def _table(self, name: str, doc_id: str, read):
+    def _table(self, name: str, doc_id: str, read: Callable[[Document], T]) -> T:
+        """One cache for the three tables: a build never changes, so each is read once per document."""
         if (name, doc_id) not in self._tables:
             self._tables[(name, doc_id)] = read(self.document(doc_id))
-        return self._tables[(name, doc_id)]
+        return cast(T, self._tables[(name, doc_id)])
 
     def dense_scores(self, query_vector: np.ndarray, k: int,
                      allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

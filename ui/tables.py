@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from app.gate import RateLimited
 from app.service import QAService
 from app.tables import Table, targets_table, units_table
+from index.store import IndexStore
 
 HINT = '<div class="pq-hint">选择文件后显示表格；可下载 CSV 或 Excel。</div>'
 
@@ -26,7 +27,7 @@ def _downloads(table: Table) -> str:
 def tables_tabs(app: FastAPI, blocks: gr.Blocks) -> None:
     """Add the two tabs to `blocks` (call inside its `with`); they read the service the chat reads."""
 
-    def store(request: gr.Request | None):
+    def store(request: gr.Request | None) -> IndexStore:
         try:  # a cheap read, counted like GET /api/documents
             app.state.gate.charge(request.client.host if request is not None and request.client else "unknown")
         except RateLimited as exc:

@@ -14,11 +14,12 @@ from corpus.lang.numbers import figures
 from corpus.lang.sentences import clauses, looks_like_heading, sentences
 from corpus.lang.text import normalize_for_search
 from corpus.lang.words import word_list
-from corpus.model import INTRO, MEASURE, Chunk
+from corpus.model import INTRO, MEASURE, PREAMBLE, Chunk
 from index.store import IndexStore
 from retriever.hybrid import Hit
-from retriever.query import FIGURE, QueryAnalysis
+from retriever.query import CONTENT, FIGURE, ITEMS, QueryAnalysis
 
+COMPARE = "compare"  # answer type (corpus/lang/data/answer_types.yaml)
 MIN_SHARE = 0.5  # of the compared words' weight a row's passage must state; else the side "未提及"
 
 
@@ -33,10 +34,8 @@ def _topic(analysis: QueryAnalysis, named: str) -> list[tuple[str, float]]:
 
 
 def _share(topic: list[tuple[str, float]], text: str) -> float:
-    """Share of the topic's weight `text` states; none unless it states the most specific word."""
+    """Share of the topic's weight `text` states."""
     folded = normalize_for_search(text)
-    if topic[0][0] not in folded:
-        return 0.0
     return sum(w for word, w in topic if word in folded) / sum(w for _, w in topic)
 
 
@@ -45,7 +44,7 @@ def _best(chunks: list[Chunk], topic: list[tuple[str, float]], figure: bool) -> 
     is asked), a measure whose heading names the topic first; None below MIN_SHARE."""
     best, best_score = None, 0.0
     for chunk in chunks:
-        if chunk.kind not in (MEASURE, INTRO):
+        if chunk.kind not in (MEASURE, INTRO, PREAMBLE):
             continue
         heading = _share(topic, " ".join(chunk.heading_path))
         for part in (c for s in sentences(chunk.text) for c in clauses(s)):
@@ -64,7 +63,9 @@ class CompareComposer:
 
     def compose(self, analysis: QueryAnalysis, passages: list[Hit], store: IndexStore) -> Draft | None:
         found = sides(analysis, store)
-        if not found or analysis.doc_facts:  # "who issued A and B" is the records' to answer
+        # A comparison asks for something the documents state (a figure, items, what they say); "who issued A
+        # and B", "when was it adopted" are the records' to answer.
+        if not found or analysis.doc_facts or analysis.answer_type not in (COMPARE, FIGURE, ITEMS, CONTENT):
             return None
         topic = _topic(analysis, "".join(places(analysis, store)) + "".join(label for label, _ in found))
         lines, cited, quotes = ["对比如下："], [], []
@@ -86,7 +87,8 @@ class CompareComposer:
             if best is None:  # cited all the same: the reader sees which document says nothing of it
                 cited.append(Hit(store.chunks_of(docs[0])[0], 0.0, 0.0, 0.0, 0))
                 titles = "、".join(f"《{store.document(d).meta.title}》" for d in docs)
-                lines.append(f"{label}：{titles}未提及[{len(cited)}]。")
+                lines.append(f"{label}未提及[{len(cited)}]。" if label == titles else
+                             f"{label}：{titles}未提及[{len(cited)}]。")
                 rows.append(None)
                 continue
             chunk, part = best

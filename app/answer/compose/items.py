@@ -99,7 +99,8 @@ class ItemsComposer:
 
     def compose(self, analysis: QueryAnalysis, passages: list[Hit], store: IndexStore) -> Draft | None:
         # "基金的钱从哪里来?" asks no list, but a passage that only announces one ("来源如下：") is answered by it.
-        announced = any(h.chunk.kind == INTRO and announces_items(h.chunk.text) for h in passages[:2])
+        announced = bool(passages) and passages[0].chunk.kind == INTRO and announces_items(passages[0].chunk.text) \
+            and not analysis.measures  # "第四十二条讲的是什么" asks for that article, not a list beside it
         if analysis.answer_type not in (ITEMS, TASKS) and not (analysis.answer_type in (TEXT, CONTENT) and announced):
             return None
         found = section_items(analysis, passages, store)

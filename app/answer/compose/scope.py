@@ -65,5 +65,6 @@ def sides(analysis: QueryAnalysis, store: IndexStore) -> list[tuple[str, list[st
             found = [(p, of_year(store, year, d) or d) for p, d in found]
     elif len(set(analysis.years)) >= 2:
         found = [(f"{y}年", of_year(store, y, docs)) for y in dict.fromkeys(analysis.years)]
-    keys = {tuple(d) for _, d in found}
-    return found if found and all(d for _, d in found) and len(keys) == len(found) else []
+    # Every side its own documents: 山东 and 滨州 (one inside the other) are no two sides.
+    apart = all(not set(a) & set(b) for i, (_, a) in enumerate(found) for _, b in found[i + 1:])
+    return found if found and all(d for _, d in found) and apart else []
