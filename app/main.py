@@ -17,7 +17,7 @@ from app import errors
 from app.accounts import Accounts
 from app.gate import Budget, Gate
 from app.observability import RequestContextMiddleware, configure_logging
-from app.routes import admin, auth, documents, qa
+from app.routes import admin, auth, documents, qa, tables
 from app.service import QAService
 from app.settings import Settings
 from corpus.errors import PolicyQAError
@@ -61,6 +61,7 @@ def create_api(settings: Settings | None = None, service: QAService | None = Non
     app.state.accounts = Accounts(settings.accounts_path, settings.session_ttl_s)
     errors.install(app)
     app.include_router(documents.router)
+    app.include_router(tables.router)
     app.include_router(qa.router)
     app.include_router(admin.router)
     app.include_router(auth.router)

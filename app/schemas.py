@@ -96,6 +96,14 @@ class CitationOut(BaseModel):
     end: int
 
 
+class ItemOut(BaseModel):
+    chunk_id: str
+    doc_id: str
+    title: str
+    measure: str
+    item: str  # the item as its list shows it ("24.强化政策支持")
+
+
 class AskResponse(BaseModel):
     answer: str
     citations: list[CitationOut]
@@ -106,12 +114,16 @@ class AskResponse(BaseModel):
     # or the composer that answered ("places_and_years", "quote", "units", …).
     reason: str = "ok"
     rule: str = ""
+    # A list answer's every item in document order (the answer text shows the first ones and the count).
+    items: list[ItemOut] = Field(default_factory=list)
 
     @classmethod
     def of(cls, answer: Answer) -> AskResponse:
         return cls(
             answer=answer.answer, abstained=answer.abstained, confidence=answer.confidence, mode=answer.mode,
             reason=answer.reason, rule=answer.rule,
+            items=[ItemOut(chunk_id=h.chunk.chunk_id, doc_id=h.chunk.doc_id, title=h.chunk.title,
+                           measure=h.chunk.measure, item=line) for h, line in answer.items],
             citations=[CitationOut(n=c.n, chunk_id=c.hit.chunk.chunk_id, doc_id=c.hit.chunk.doc_id,
                                    title=c.hit.chunk.title, measure=c.hit.chunk.measure, text=c.hit.chunk.text,
                                    score=round(c.hit.score, 6), heading_path=list(c.hit.chunk.heading_path),
@@ -119,6 +131,14 @@ class AskResponse(BaseModel):
                                    responsible_units=list(c.hit.chunk.responsible_units),
                                    start=c.hit.chunk.start, end=c.hit.chunk.end)
                        for c in answer.citations])
+
+
+class PeriodOut(BaseModel):
+    start: str | None
+    end: str | None
+    stated: str = Field(description="the document's own words for it, e.g. 2021-2023年, 自2025年9月1日起施行")
+    basis: str = Field(description="span, until, term, effective, or horizon (a target year: no end of validity)")
+    status: str = Field(description="in_force, expired, not_yet_in_force or unknown, on the day asked")
 
 
 class DocumentOut(BaseModel):
@@ -133,6 +153,17 @@ class DocumentOut(BaseModel):
     script: str
     source_file: str
     chunks: int
+    period: PeriodOut | None = None  # the period the document states for itself (corpus.validity)
+
+
+class TableOut(BaseModel):
+    """A document's responsibility matrix or targets table: header, rows, and the passage each row cites."""
+
+    doc_id: str
+    title: str
+    header: list[str]
+    rows: list[list[str]]
+    chunk_ids: list[str]
 
 
 class MeasureOut(BaseModel):

@@ -20,7 +20,8 @@ from corpus.lang.numbering import measure_path
 from corpus.lang.text import normalize_for_search
 
 ROOT = Path(__file__).resolve().parent
-KINDS = ("number", "date", "fact", "article", "units", "unit_tasks", "list", "metadata", "compare", "unanswerable")
+KINDS = ("number", "date", "fact", "article", "units", "unit_tasks", "list", "metadata", "compare", "validity",
+         "unanswerable")
 SPLITS = ("calibration", "heldout")
 
 

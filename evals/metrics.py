@@ -197,11 +197,12 @@ def faithfulness(answer: str, citations: Citations, abstained: bool = False,
     return Faithfulness(sum(s.supported for s in scored) / len(scored), tuple(scored))
 
 
-def numeric_faithfulness(answer: str, citations: Citations) -> NumericFaithfulness:
-    """1.0 if every quantity the answer states occurs in some cited passage (title, measure, text), else 0.0.
-    Citation markers and list labels are not quantities."""
+def numeric_faithfulness(answer: str, citations: Citations, structure: Sequence[str] = ()) -> NumericFaithfulness:
+    """1.0 if every quantity the answer states occurs in some cited passage (title, measure, text) or in the
+    response's own list of items (`structure`, see items_evidence), else 0.0. Citation markers and list labels
+    are not quantities."""
     text = "\n".join(c.text for c in split_claims(answer))
-    missing = tuple(unsupported_quantities(text, list(_evidence(citations).values())))
+    missing = tuple(unsupported_quantities(text, [*_evidence(citations).values(), *structure]))
     return NumericFaithfulness(0.0 if missing else 1.0, missing)
 
 
@@ -266,13 +267,22 @@ _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MARKER = re.compile(r"\[\d+\]")
 
 
-def plain_numbers_missing(answer: str, citations: Citations) -> tuple[str, ...]:
+def items_evidence(response: Mapping[str, Any]) -> list[str]:
+    """What a list answer's counts may rest on: every item the response returns (`items`, each with its
+    measure) and how many there are ("共14项" is checked against 14 returned items, not taken on trust)."""
+    items = response.get("items") or []
+    if not items:
+        return []
+    return [f"{i.get('measure', '')} {i.get('item', '')}" for i in items] + [f"{len(items)}项 {len(items)}条"]
+
+
+def plain_numbers_missing(answer: str, citations: Citations, structure: Sequence[str] = ()) -> tuple[str, ...]:
     """Digit runs of the answer that no citation (text, title or measure) contains, compared as written after
     width folding. Deliberately simpler than the product's guard (no units, no Chinese numerals), and sharing
     no code with it, so a bug in the guard shows up here."""
     sources = " ".join(unicodedata.normalize("NFKC", f"{c.get('title', '')} {c.get('measure', '')} "
                                                       f"{' '.join(c.get('heading_path') or [])} {c.get('text', '')}")
-                       for c in citations)
+                       for c in citations) + " " + unicodedata.normalize("NFKC", " ".join(structure))
     numbers = _PLAIN_NUMBER.findall(_MARKER.sub(" ", unicodedata.normalize("NFKC", answer)))
     return tuple(n for n in dict.fromkeys(numbers) if n not in sources)
 
@@ -318,7 +328,8 @@ def score_answer(record: Mapping[str, Any], response: Mapping[str, Any], *,
     abstained, answerable = bool(response.get("abstained")), bool(record.get("answerable", True))
     facts, gold_ids = record.get("gold_facts") or [], record.get("gold_chunk_ids") or []
     faith = faithfulness(answer, citations, abstained)
-    numeric = None if abstained else numeric_faithfulness(answer, citations)
+    structure = items_evidence(response)
+    numeric = None if abstained else numeric_faithfulness(answer, citations, structure)
     retrieval = ranked_ids is not None and bool(gold_ids)
     return AnswerScore(
         id=str(record.get("id", "")), lang=str(record.get("lang", "")), type=str(record.get("type", "")),
@@ -332,7 +343,7 @@ def score_answer(record: Mapping[str, Any], response: Mapping[str, Any], *,
         mrr_at_10=mrr_at_k(ranked_ids, gold_ids, 10) if retrieval else None,
         latency_ms=latency_ms, split=str(record.get("split", "")),
         answers_right=(not abstained and fact_recall(answer, facts) == 1.0) if answerable and facts else None,
-        numbers_missing=() if abstained else plain_numbers_missing(answer, citations),
+        numbers_missing=() if abstained else plain_numbers_missing(answer, citations, structure),
         heading_only=not abstained and heading_only(answer, citations),
     )
 

@@ -386,14 +386,15 @@ def split_table(system: Mapping[str, Any]) -> list[str]:
 
 
 def split_breakdown(title: str, groups: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """Answers right (answerable) or declined (unanswerable), calibration / held-out, per kind or language."""
-    lines = [f"| {title} | n cal / held | answers right cal | answers right held | declined cal | declined held |",
-             "|---|---|---|---|---|---|"]
+    """Answers right (answerable) or declined (unanswerable), and fact recall (for lists: item recall, one
+    fact per item), calibration / held-out, per kind or language."""
+    lines = [f"| {title} | n cal / held | answers right cal | answers right held | fact (item) recall cal | "
+             "fact (item) recall held | declined cal | declined held |", "|---|---|---|---|---|---|---|---|"]
     for value, halves in groups.items():
         c, h = halves.get("calibration") or {}, halves.get("heldout") or {}
         lines.append(f"| {value} | {c.get('n', 0)} / {h.get('n', 0)} | {_fmt(c.get('answers_right'))} | "
-                     f"{_fmt(h.get('answers_right'))} | {_fmt(c.get('unanswerable_accuracy'))} | "
-                     f"{_fmt(h.get('unanswerable_accuracy'))} |")
+                     f"{_fmt(h.get('answers_right'))} | {_fmt(c.get('fact_recall'))} | {_fmt(h.get('fact_recall'))} | "
+                     f"{_fmt(c.get('unanswerable_accuracy'))} | {_fmt(h.get('unanswerable_accuracy'))} |")
     return lines
 
 

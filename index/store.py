@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar, cast
 
 import bm25s
 import numpy as np
@@ -13,12 +15,17 @@ from corpus.errors import ChunkNotFound, DocumentNotFound, PolicyQAError
 from corpus.ingest import Document, load_saved
 from corpus.lang.places import divisions_in, most_specific
 from corpus.lang.text import normalize_for_search
+from corpus.matrix import Matrix, matrix
 from corpus.model import Chunk
+from corpus.targets import Target, targets
+from corpus.validity import Period, period
 from index.backends import open_vectors
 from index.build import FORMAT_VERSION, Manifest, current_build, file_checksum
 from index.embedders import Embedder
 from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from index.vectors import VectorIndex, VectorStoreConfig
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -32,6 +39,7 @@ class IndexStore:
     _by_id: dict[str, int] = field(default_factory=dict)
     _by_doc: dict[str, list[Chunk]] = field(default_factory=dict)
     _places: dict[str, frozenset[str]] = field(default_factory=dict)
+    _tables: dict[tuple[str, str], object] = field(default_factory=dict)  # (table, doc_id) → read once
 
     def __post_init__(self) -> None:
         self._by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
@@ -65,6 +73,24 @@ class IndexStore:
             record = normalize_for_search(f"{doc.meta.title} {doc.meta.issuer} {doc.meta.region}")
             self._places[doc_id] = most_specific(divisions_in(record) or divisions_in(normalize_for_search(doc.text)))
         return self._places[doc_id]
+
+    def matrix(self, doc_id: str) -> Matrix:
+        """The document's responsibility matrix (measures × units); read once."""
+        return self._table("matrix", doc_id, lambda d: matrix(doc_id, d.meta.title, self.chunks_of(doc_id)))
+
+    def targets(self, doc_id: str) -> list[Target]:
+        """The quantified targets the document sets, in reading order; read once."""
+        return self._table("targets", doc_id, lambda _: targets(self.chunks_of(doc_id)))
+
+    def period(self, doc_id: str) -> Period | None:
+        """The document's period of validity as its text states it; read once."""
+        return self._table("period", doc_id, lambda d: period(d.meta.title, self.chunks_of(doc_id)))
+
+    def _table(self, name: str, doc_id: str, read: Callable[[Document], T]) -> T:
+        """One cache for the three tables: a build never changes, so each is read once per document."""
+        if (name, doc_id) not in self._tables:
+            self._tables[(name, doc_id)] = read(self.document(doc_id))
+        return cast(T, self._tables[(name, doc_id)])
 
     def dense_scores(self, query_vector: np.ndarray, k: int,
                      allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -118,6 +118,77 @@ def ask(question: str, top_k: Annotated[int | None, typer.Option("--top-k", "-k"
         typer.echo(f"[{c.n}] 《{c.hit.chunk.title}》{c.hit.chunk.measure}: {c.hit.chunk.text[:120]}")
 
 
+TableFormat = Annotated[str, typer.Option("--format", "-f", help="text, json, csv or xlsx (xlsx needs --out)")]
+TableOut = Annotated[Path | None, typer.Option("--out", "-o", help="write the table to this file")]
+
+
+def _document_id(store, doc: str) -> str:
+    """A document named by its id or its file name."""
+    if doc in store.documents:
+        return doc
+    found = [d for d, document in store.documents.items() if document.meta.source_file == doc]
+    if not found:
+        raise ValueError(f"no document '{doc}' in the index (ids: {', '.join(sorted(store.documents))})")
+    return found[0]
+
+
+def _print_table(kind: str, doc: str, fmt: str, out: Path | None) -> None:
+    from app.tables import FORMATS, targets_table, to_csv, to_xlsx, units_table
+
+    if fmt not in ("text", *FORMATS):
+        raise ValueError(f"no such format: {fmt} (text, {', '.join(FORMATS)})")
+    if fmt == "xlsx" and out is None:
+        raise ValueError("xlsx is a binary file: give --out FILE.xlsx")
+    store = _service().store
+    doc_id = _document_id(store, doc)
+    table = (units_table if kind == "units" else targets_table)(store, doc_id)
+    if fmt in ("csv", "xlsx"):
+        body = to_csv(table) if fmt == "csv" else to_xlsx(table)
+        if out:
+            out.write_bytes(body)
+            typer.echo(f"wrote {len(table.rows)} rows to {out}")
+        else:
+            typer.echo(body.decode("utf-8-sig"), nl=False)
+        return
+    if fmt == "json":
+        text = json.dumps({"doc_id": table.doc_id, "title": table.title, "rows": table.records()}, ensure_ascii=False,
+                          indent=2)
+    else:
+        lines = [f"《{table.title}》 {len(table.rows)} rows"]
+        for row in table.records():
+            if kind == "units":
+                roles: dict[str, list[str]] = {}
+                for unit, role in list(row.items())[2:]:
+                    if role:
+                        roles.setdefault(role, []).append(unit)
+                said = "；".join(f"{r}：{'、'.join(u)}" for r, u in roles.items())
+                lines.append(f"{row['条目']} {row['措施']}  {said}")
+            else:
+                lines.append(f"{row['条目']}  {row['指标']}  {row['目标值']}  {row['年份或期限']}")
+        text = "\n".join(lines)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"wrote {len(table.rows)} rows to {out}")
+    else:
+        typer.echo(text)
+
+
+@app.command()
+@handles_errors
+def units(doc: Annotated[str, typer.Argument(help="document id or file name")], fmt: TableFormat = "text",
+          out: TableOut = None) -> None:
+    """The responsibility matrix of DOC: each measure's lead, responsible and cooperating units."""
+    _print_table("units", doc, fmt, out)
+
+
+@app.command()
+@handles_errors
+def targets(doc: Annotated[str, typer.Argument(help="document id or file name")], fmt: TableFormat = "text",
+            out: TableOut = None) -> None:
+    """The quantified targets DOC sets: subject, figure, unit, year or deadline, measure, verbatim sentence."""
+    _print_table("targets", doc, fmt, out)
+
+
 @app.command()
 @handles_errors
 def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[int | None, typer.Option()] = None,
@@ -213,7 +284,7 @@ def eval_(url: Annotated[str | None, typer.Option(help="base URL of a running se
           = True) -> None:
     """Score /api/search and /api/ask on the question set; write report.md, results.json and plots to OUT."""
     from evals.dataset import SETS, SPLITS
-    from evals.run import run_from_options, split_table, table_rows
+    from evals.run import run_from_options, split_breakdown, split_table, table_rows
 
     if question_set not in (None, *SETS) and not Path(question_set).is_file():
         raise ValueError(f"no such question set: {question_set} (a file, or one of {', '.join(SETS)})")
@@ -223,6 +294,7 @@ def eval_(url: Annotated[str | None, typer.Option(help="base URL of a running se
     for name, result in (results.items() if not url else [("", results)]):
         typer.echo(f"## {name}" if name else "")
         typer.echo("\n".join(split_table(result["systems"]["system"])))
+        typer.echo("\n".join(split_breakdown("kind", result["systems"]["system"]["by_split_type"])))
         typer.echo("\n".join(table_rows(result)))
     typer.echo(f"wrote reports under {out}")
 

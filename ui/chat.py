@@ -26,6 +26,7 @@ from corpus.errors import PolicyQAError
 from corpus.lang.sentences import CITATION
 from corpus.model import Chunk
 from retriever.hybrid import Filters
+from ui.tables import tables_tabs
 
 log = logging.getLogger("policy_qa.ui")
 
@@ -319,6 +320,8 @@ def build_chat(app: FastAPI) -> gr.Blocks:
             browse_doc = gr.Dropdown(label="选择文件", choices=[], elem_id="pq-browse-doc")
             browse_measure = gr.Dropdown(label="条目（编号 标题）", choices=[], elem_id="pq-browse-measure")
             measure_view = gr.HTML("", elem_id="pq-measure-view", js_on_load=None)
+
+        tables_tabs(app, blocks)  # 责任分工 and 目标指标 (ui/tables.py)
 
         with gr.Tab("管理"):
             gr.Markdown("从文件夹重建索引（仅管理员）。上传、删除文件请用 `/admin` 接口。")

@@ -23,3 +23,4 @@ class Answer:
     notes: list[str] = field(default_factory=list)  # why the guard dropped text, why we abstained
     reason: str = "ok"  # the judge's or verifier's reason, in plain words, when abstained
     rule: str = ""  # the rule that refused, or the composer that answered
+    items: list[tuple[Hit, str]] = field(default_factory=list)  # a list answer's every item, beyond those shown

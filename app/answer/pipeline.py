@@ -7,11 +7,12 @@ import logging
 from dataclasses import dataclass
 
 from app.answer import generative, guard
-from app.answer.compose import Draft, composers
+from app.answer.compose import Draft, composers, document_composers
 from app.answer.compose.cite import where
 from app.answer.compose.record import RecordComposer
 from app.answer.judge import CANDIDATES, SET_RULES, Verdict, judge
 from app.answer.model import Answer, Citation
+from app.answer.validity import expiry_note
 from app.answer.verify import verify
 from index.store import IndexStore
 from retriever.hybrid import Filters, Hit, Retriever
@@ -44,7 +45,7 @@ def abstention(analysis: QueryAnalysis, related: list[Hit], verdict: Verdict) ->
 
 def _answer(draft: Draft, verdict: Verdict) -> Answer:
     return Answer(draft.text, [Citation(n, h) for n, h in enumerate(draft.cited, 1)], False, verdict.confidence,
-                  reason="ok", rule=draft.shape)
+                  reason="ok", rule=draft.shape, items=list(draft.items))
 
 
 def ask(question: str, retriever: Retriever, store: IndexStore, *, top_k: int, min_coverage: float,
@@ -63,6 +64,10 @@ def ask(question: str, retriever: Retriever, store: IndexStore, *, top_k: int, m
                 False, "document_record", "the document does not state what is asked about it", 0.2))
         if draft is not None:
             verdict = Verdict(True, "ok", "ok", max(verdict.confidence, 0.5), tuple(draft.cited))
+    if draft is None and verdict.rule not in {r.__name__ for r in SET_RULES}:
+        draft = next((d for c in document_composers() if (d := c.compose(analysis, hits[:top_k], store))), None)
+        if draft is not None:
+            verdict = Verdict(True, "ok", "ok", max(verdict.confidence, 0.5), tuple(draft.cited))
     if draft is None:
         if not verdict.answerable:
             return abstention(analysis, hits[:RELATED], verdict)
@@ -72,6 +77,8 @@ def ask(question: str, retriever: Retriever, store: IndexStore, *, top_k: int, m
     if problem:
         return abstention(analysis, hits[:RELATED], Verdict(False, "verify", problem, verdict.confidence * 0.5))
     answer = _answer(draft, verdict)
+    if draft.shape != "validity":  # after verify: the document's own words for its period
+        answer.answer += expiry_note([h.chunk.doc_id for h in draft.cited], store)
     if llm:
         return _generative(question, list(verdict.passages[:top_k]) or hits[:top_k], answer, analysis, llm)
     return answer

@@ -25,6 +25,8 @@ def verify(draft: Draft, analysis: QueryAnalysis) -> str | None:
     """Why the draft may not be shown, or None."""
     evidence = [f"{h.chunk.title} {h.chunk.measure} {' '.join(h.chunk.heading_path)} {h.chunk.text}"
                 for h in draft.cited]
+    # A list answer returns every item (`items`, each its passage's own words) and may count them.
+    evidence += [f"{h.chunk.measure} {line}" for h, line in draft.items] + list(draft.counted)
     missing = unsupported_quantities(draft.text, evidence)
     if missing:
         return f"the answer states {', '.join(missing)}, which its sources do not"

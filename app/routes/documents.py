@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from app.deps import ChargedDep, ServiceDep
-from app.schemas import ChunkOut, DocumentDetail, DocumentOut, ErrorOut, HealthOut, MeasureOut
+from app.schemas import ChunkOut, DocumentDetail, DocumentOut, ErrorOut, HealthOut, MeasureOut, PeriodOut
 from corpus.ingest import Document
 from index.store import IndexStore
 
+InForceOn = Annotated[dt.date | None, Query(
+    description="only documents not known to be expired or not yet in force on this day (YYYY-MM-DD)")]
 router = APIRouter(tags=["documents"], responses={404: {"model": ErrorOut}, 429: {"model": ErrorOut}})
 
 
-def document_out(doc: Document, store: IndexStore) -> DocumentOut:
+def document_out(doc: Document, store: IndexStore, on: dt.date | None = None) -> DocumentOut:
     m = doc.meta
+    p = store.period(m.doc_id)
+    period = PeriodOut(start=p.start, end=p.end, stated=p.stated, basis=p.basis,
+                       status=p.status(on or dt.date.today())) if p else None
     return DocumentOut(doc_id=m.doc_id, title=m.title, title_en=m.title_en, issuer=m.issuer,
                        doc_number=m.doc_number, issue_date=m.issue_date, published=m.published, region=m.region,
                        script=m.script, source_file=m.source_file,
-                       chunks=len(store.chunks_of(m.doc_id)))
+                       chunks=len(store.chunks_of(m.doc_id)), period=period)
 
 
 @router.get("/healthz", response_model=HealthOut)
@@ -26,9 +34,10 @@ def healthz(service: ServiceDep) -> HealthOut:
 
 
 @router.get("/api/documents", dependencies=[ChargedDep], response_model=list[DocumentOut])
-def documents(service: ServiceDep) -> list[DocumentOut]:
+def documents(service: ServiceDep, in_force_on: InForceOn = None) -> list[DocumentOut]:
     store = service.store
-    return [document_out(d, store) for d in store.documents.values()]
+    out = [document_out(d, store, in_force_on) for d in store.documents.values()]
+    return [d for d in out if not in_force_on or not d.period or d.period.status in ("in_force", "unknown")]
 
 
 @router.get("/api/documents/{doc_id}", dependencies=[ChargedDep], response_model=DocumentDetail)

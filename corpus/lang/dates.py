@@ -77,3 +77,13 @@ YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 
 def years(text: str) -> list[int]:
     return [int(y) for y in YEAR.findall(text)]
+
+
+# A document's own period, as its text states it (matched on Simplified text; the document's own sentence
+# starts with 本: "本条例自2022年3月1日起施行", "本办法…有效期至2030年8月31日", "有效期3年").
+_Y = r"(?:19|20)\d{2}"
+PERIOD_SPAN = re.compile(rf"(?P<a>{_Y})\s*年?\s*[-—–~至到]\s*(?P<b>{_Y})\s*年")
+SELF_EFFECTIVE = re.compile(r"本[\u4e00-\u9fff]{1,6}?自\s*(?P<date>[^，。；,;]{6,16}?)\s*起(?:施行|实施|执行|生效)")
+VALID_UNTIL = re.compile(rf"有效期(?:至|到|截至)\s*(?P<date>[^，。；,;]{{5,16}}?日|(?P<y>{_Y})\s*年(?:底|末)?)")
+VALID_FOR = re.compile(r"有效期(?:为|是)?\s*(?P<n>\d{1,2}|[一二两三四五六七八九十]{1,2})\s*年")
+HORIZON = re.compile(rf"到\s*(?P<y>{_Y})\s*年")

@@ -5,6 +5,10 @@ cooperating units: "(牵头单位:市工信局;责任单位:市发改委)", "牵
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+from corpus.lang.places import division_codes
+from corpus.lang.words import DATA
 
 # Simplified and Traditional spellings. Which label means "lead" and which "responsible".
 _UNIT_NOUN = r"(?:单位|單位|部门|部門)"
@@ -30,9 +34,34 @@ AUTHORITY = re.compile(r"[\u4e00-\u9fff]{2,20}?(?:主管部门|行政部门|管�
 _LEVEL_PREFIX = re.compile(r"^(?:市|区|旗|县|盟|自治区|省)")
 
 
+@lru_cache(maxsize=1)
+def _abbreviations() -> tuple[tuple[str, str], ...]:
+    """(full, short) office words (data/org_abbreviations.txt), the longest full form first."""
+    lines = (DATA / "org_abbreviations.txt").read_text(encoding="utf-8").splitlines()
+    pairs = [tuple(line.strip().split("=", 1)) for line in lines if "=" in line and not line.startswith("#")]
+    return tuple(sorted(((a, b) for a, b in pairs if a != b), key=lambda p: -len(p[0])))
+
+
+def abbreviate(text: str) -> str:
+    """Office names in their short forms: "包头市科学技术局" → "包头市科技局"."""
+    for full, short in _abbreviations():
+        text = text.replace(full, short)
+    return text
+
+
+def _without_division(unit: str) -> str:
+    """"包头市科技局" → "科技局": a division's name in front names the city, not the office. A unit that is
+    a division itself (九原区) or whose front is no division (稀土高新区管委会) stays whole."""
+    for size in range(min(len(unit) - 2, 8), 1, -1):
+        if _LEVEL_PREFIX.sub("", unit[size - 1]) == "" and division_codes(unit[:size]):
+            return unit[size:]
+    return unit
+
+
 def unit_key(unit: str) -> str:
-    """Form used to compare units: "市科技局" and "科技局" name the same office in one city's document."""
-    return _LEVEL_PREFIX.sub("", unit.strip())
+    """Form used to compare units: "包头市科学技术局", "市科技局" and "科技局" name the same office in one
+    city's document."""
+    return _LEVEL_PREFIX.sub("", _without_division(abbreviate(unit.strip())))
 
 
 def names_organisation(text: str) -> bool:

@@ -250,3 +250,16 @@ def test_the_plain_number_check_reads_digits_as_written():
     cites = [{"title": "t", "measure": "24.", "heading_path": [], "text": "产值达到1000亿元。"}]
     assert plain_numbers_missing("24.产值达到1000亿元[1]", cites) == ()
     assert plain_numbers_missing("产值达到1200亿元[1]", cites) == ("1200",)
+
+
+def test_a_list_count_is_backed_by_the_items_returned_not_taken_on_trust():
+    from evals.metrics import items_evidence, numeric_faithfulness, plain_numbers_missing
+
+    cites = [{"n": 1, "title": "某办法", "measure": "(一)", "text": "（一）登记名称；"}]
+    answer = "（一）登记名称；[1]\n……共3项，其余见 items 字段。"
+    three = {"items": [{"measure": f"({n})", "item": f"（{n}）事项"} for n in "一二三"]}
+    assert plain_numbers_missing(answer, cites, items_evidence(three)) == ()
+    assert numeric_faithfulness(answer, cites, items_evidence(three)).score == 1.0
+    two = {"items": three["items"][:2]}  # a count the returned items do not bear out
+    assert plain_numbers_missing(answer, cites, items_evidence(two)) == ("3",)
+    assert numeric_faithfulness(answer, cites).score == 0.0

@@ -287,3 +287,18 @@ def test_sign_in_wrong_password_expiry_and_role_refusal(server: dict, page: Page
     _sign_in(page, base, ADMIN)
     expect(page.locator("#pq-chat")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "chat-signed-in.png"))
+
+
+def test_officials_tables_tab_shows_matrix_and_offers_downloads(server: dict, page: Page) -> None:
+    _sign_in(page, server["base"])
+    page.get_by_role("tab", name="责任分工").click()
+    page.locator("#pq-units-doc input").click()
+    page.get_by_role("option", name="包头市人民政府关于促进高新技术产业开发区高质量发展的实施意见", exact=True).click()
+    grid = page.locator("#pq-units-table")
+    expect(grid).to_contain_text("市科技局")
+    expect(grid).to_contain_text("强化科技金融服务")
+    link = page.locator("#pq-units-links a", has_text="Excel")
+    expect(link).to_have_attribute("href", "/api/documents/baotou-2022-hitech-zones/units?format=xlsx")
+    assert httpx.get(server["base"] + link.get_attribute("href"), timeout=30).content[:2] == b"PK"  # a zip: xlsx
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "tables-tab.png"))

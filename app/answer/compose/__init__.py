@@ -17,6 +17,8 @@ class Draft:
     cited: tuple[Hit, ...]
     shape: str  # which composer wrote it
     quotes: tuple[str, ...] = ()  # the verbatim text quoted from the passages (what the verifier checks)
+    items: tuple[tuple[Hit, str], ...] = ()  # a list answer's every item (passage, line), shown or not
+    counted: tuple[str, ...] = ()  # counts the composer read off the structure ("共25项"), not off a passage
 
 
 class Composer(Protocol):
@@ -35,3 +37,12 @@ def composers() -> list[Composer]:
     from app.answer.compose.units import UnitsComposer
 
     return [RecordComposer(), UnitsComposer(), TasksComposer(), ItemsComposer(), QuoteComposer()]
+
+
+def document_composers() -> list[Composer]:
+    """Composers that answer from documents' structure (counts, validity, comparisons), tried on what was
+    retrieved before the judge's passages: their answer is no one passage's sentence."""
+    from app.answer.compose.compare import CompareComposer
+    from app.answer.compose.structure import CountComposer, ValidityComposer
+
+    return [CountComposer(), ValidityComposer(), CompareComposer()]

@@ -17,7 +17,7 @@ from corpus.lang.text import normalize_for_search
 from corpus.model import INTRO, MEASURE, Chunk
 from index.store import IndexStore
 from retriever.hybrid import Hit
-from retriever.query import ITEMS, TASKS, QueryAnalysis
+from retriever.query import CONTENT, ITEMS, TASKS, TEXT, QueryAnalysis
 
 MAX_ITEMS = 12
 MAX_OWN = 4  # sentences of the section's own text
@@ -98,7 +98,10 @@ class ItemsComposer:
     name = "items"
 
     def compose(self, analysis: QueryAnalysis, passages: list[Hit], store: IndexStore) -> Draft | None:
-        if analysis.answer_type not in (ITEMS, TASKS):
+        # "基金的钱从哪里来?" asks no list, but a passage that only announces one ("来源如下：") is answered by it.
+        announced = bool(passages) and passages[0].chunk.kind == INTRO and announces_items(passages[0].chunk.text) \
+            and not analysis.measures  # "第四十二条讲的是什么" asks for that article, not a list beside it
+        if analysis.answer_type not in (ITEMS, TASKS) and not (analysis.answer_type in (TEXT, CONTENT) and announced):
             return None
         found = section_items(analysis, passages, store)
         if found is None:
@@ -120,6 +123,10 @@ class ItemsComposer:
             line = item_line(c)
             quotes.append(line)
             lines.append(f"{line}[{n}]")
+        counted = ()
         if len(items) > len(shown):
-            lines.append("……（其余各项见原文）" if not analysis.english else "… (more in the document)")
-        return Draft("\n".join(lines), tuple(cited), self.name, tuple(quotes))
+            counted = (f"共{len(items)}项",)  # the number of items the answer returns in `items`
+            lines.append(f"……共{len(items)}项，以上为前几项，其余见原文或回答的 items 字段。"
+                         if not analysis.english else f"… {len(items)} items in all; the rest in `items`.")
+        every = tuple((Hit(c, 0.0, 0.0, 0.0, 0), item_line(c)) for c in items)
+        return Draft("\n".join(lines), tuple(cited), self.name, tuple(quotes), every, counted)

@@ -1,6 +1,7 @@
-"""What a unit leads or is responsible for: "市科技局牵头哪些任务?" lists every measure that names the unit
-in its unit note, grouped by document and role, each cited. Unit names are compared as readers write them
-(市科技局 = 科技局)."""
+"""What a unit leads, is responsible for or cooperates on: "市科技局牵头哪些任务?" lists every measure that names
+the unit in its unit note, over all documents (or those of the place the question names), grouped by document
+and role, each cited. Unit names are compared as readers write them (corpus.matrix: 包头市科学技术局 = 市科技局
+= 科技局 within a document), and shown as the document writes them."""
 
 from __future__ import annotations
 
@@ -8,30 +9,27 @@ import re
 
 from app.answer.compose import Draft
 from app.answer.compose.items import item_line
-from corpus.lang.orgs import unit_key
+from corpus.lang.orgs import abbreviate
+from corpus.lang.places import division_codes, nested
 from corpus.lang.text import normalize_for_search
-from corpus.model import Chunk
+from corpus.matrix import Assignment, assignments
 from index.store import IndexStore
 from retriever.hybrid import Hit
 from retriever.query import TASKS, QueryAnalysis
 
 MAX_TASKS = 15
-_LEAD_ONLY = re.compile(r"牵头|lead", re.I)
-_UNITS: dict[object, dict[str, list[tuple[Chunk, str, str]]]] = {}  # by build directory: a build never changes
+_LEAD_ONLY = re.compile(r"牵头|牽頭|lead", re.I)
+_OTHERS_ONLY = re.compile(r"参与|參與|配合|协同|協同|cooperat|assist", re.I)
+_UNITS: dict[object, dict[str, list[Assignment]]] = {}  # by build directory: a build never changes
 
 
-def _unit_index(store: IndexStore) -> dict[str, list[tuple[Chunk, str, str]]]:
-    """unit key → [(measure, "lead" | "responsible", the unit as that measure writes it)], once per index."""
+def _unit_index(store: IndexStore) -> dict[str, list[Assignment]]:
+    """unit key → every assignment of it, in document order, once per index."""
     if store.path not in _UNITS:
-        index: dict[str, list[tuple[Chunk, str, str]]] = {}
-        for chunk in store.chunks:
-            if chunk.piece != 1:
-                continue
-            for role, units in (("lead", chunk.lead_units), ("responsible", chunk.responsible_units)):
-                for unit in units:
-                    key = unit_key(normalize_for_search(unit))
-                    if len(key) >= 2:
-                        index.setdefault(key, []).append((chunk, role, unit))
+        index: dict[str, list[Assignment]] = {}
+        for doc_id in store.documents:
+            for a in assignments(store.chunks_of(doc_id)):
+                index.setdefault(a.key, []).append(a)
         if len(_UNITS) >= 4:  # builds replaced by reloads
             _UNITS.pop(next(iter(_UNITS)))
         _UNITS[store.path] = index
@@ -39,8 +37,8 @@ def _unit_index(store: IndexStore) -> dict[str, list[tuple[Chunk, str, str]]]:
 
 
 def named_unit(question: str, store: IndexStore) -> str | None:
-    """The longest unit of the corpus's unit notes that the question names."""
-    text = normalize_for_search(question)
+    """The longest unit of the corpus's unit notes that the question names, in any of its written forms."""
+    text = abbreviate(normalize_for_search(question))
     found = [key for key in _unit_index(store) if key in text]
     return max(found, key=len) if found else None
 
@@ -54,29 +52,37 @@ class TasksComposer:
         unit = named_unit(analysis.original, store)
         if unit is None:
             return None
-        lead_only = bool(_LEAD_ONLY.search(analysis.original))
-        entries = [(c, role) for c, role, _ in _unit_index(store)[unit] if role == "lead" or not lead_only]
+        entries = _unit_index(store)[unit]
+        if _LEAD_ONLY.search(analysis.original):
+            entries = [a for a in entries if a.lead]
+        elif _OTHERS_ONLY.search(analysis.original):
+            entries = [a for a in entries if not a.lead]
+        # "包头市科技局": the documents of that place only.
+        for place in analysis.places:
+            codes = division_codes(place)
+            entries = [a for a in entries if not store.places(a.chunk.doc_id)
+                       or nested(codes, store.places(a.chunk.doc_id))]
         docs = {h.chunk.doc_id for h in passages[:3]}
         # A question that points at a document (its passages all come from it) is answered from that document.
-        if len(docs) == 1 and any(c.doc_id in docs for c, _ in entries):
-            entries = [(c, role) for c, role in entries if c.doc_id in docs]
+        if len(docs) == 1 and any(a.chunk.doc_id in docs for a in entries) and store.documents.keys() - docs \
+                and bool(analysis.years or analysis.doc_number):
+            entries = [a for a in entries if a.chunk.doc_id in docs]
         if not entries:
             return None
-        # Named as the question names it when a measure writes it so ("市科技局"), else as most measures do.
-        spellings = [u for _, _, u in _unit_index(store)[unit]]
-        shown = next((u for u in sorted(set(spellings), key=len, reverse=True)
-                      if normalize_for_search(u) in normalize_for_search(analysis.original)),
-                     max(set(spellings), key=spellings.count))
-        entries = sorted(entries, key=lambda e: (e[0].doc_id, e[1] != "lead", e[0].start))[:MAX_TASKS]
+        entries = sorted(entries, key=lambda a: (a.chunk.doc_id, not a.lead, a.chunk.start))
+        every = tuple((Hit(a.chunk, 0.0, 0.0, 0.0, 0), item_line(a.chunk)) for a in entries)
         lines, cited, quotes = [], [], []
         current = None
-        for chunk, role in entries:
-            if (chunk.doc_id, role) != current:
-                current = (chunk.doc_id, role)
-                label = "牵头" if role == "lead" else "负责（责任单位）"
-                lines.append(f"《{chunk.title}》中，{shown}{label}：")
-            cited.append(Hit(chunk, 0.0, 0.0, 0.0, 0))
-            line = item_line(chunk)
+        for a in entries[:MAX_TASKS]:
+            if (a.chunk.doc_id, a.lead) != current:
+                current = (a.chunk.doc_id, a.lead)
+                lines.append(f"《{a.chunk.title}》中，{a.unit}{'牵头' if a.lead else f'为{a.role}单位'}：")
+            cited.append(Hit(a.chunk, 0.0, 0.0, 0.0, 0))
+            line = item_line(a.chunk)
             quotes.append(line)
             lines.append(f"{line}[{len(cited)}]")
-        return Draft("\n".join(lines), tuple(cited), self.name, tuple(quotes))
+        counted = ()
+        if len(entries) > MAX_TASKS:
+            counted = (f"共{len(entries)}项",)  # the number of items the answer returns in `items`
+            lines.append(f"……共{len(entries)}项，以上为前几项，其余见回答的 items 字段。")
+        return Draft("\n".join(lines), tuple(cited), self.name, tuple(quotes), every, counted)

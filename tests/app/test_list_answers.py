@@ -1,0 +1,105 @@
+"""List, responsibility and validity answers through the whole pipeline, on small documents written here: a
+long list keeps every item in document order and says how many; a unit that leads in one plan and cooperates
+in another is found in both under its role; a plan whose period has ended says so; two plans with comparable
+targets are compared row by row; a count is read off the numbering."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.answer.pipeline import ask
+from corpus.ingest import ingest_files
+from index.build import build_index
+from index.store import load_index
+from retriever.hybrid import Retriever
+
+ITEMS = "".join(f"（{n}）第{n}项登记事项内容；\n" for n in "一二三四五六七八九十")
+ITEMS += "".join(f"（十{n}）第十{n}项登记事项内容；\n" for n in "一二三四")
+REGISTER = f"""某市企业登记管理办法
+第一条 为规范登记工作，制定本办法。
+第二条 企业应当登记下列事项：
+{ITEMS}第三条 本办法自2020年1月1日起施行，有效期至2022年12月31日。
+"""
+PLAN_A = """某市科技创新三年行动计划（2021-2023年）
+一、主要任务
+（一）建设创新平台。到2023年，新建市级以上创新平台20家以上。（牵头单位：市科技局；配合单位：市财政局）
+（二）培育科技企业。年内高新技术企业数量达到300家。（牵头单位：市工信局；配合单位：科技局）
+"""
+PLAN_B = """某市数字经济发展行动方案
+一、重点任务
+（一）推进数据开放。建设公共数据开放平台。（牵头单位：市数据局；配合单位：市科学技术局、市财政局）
+（二）发展算力产业。建成算力中心3个。（牵头单位：市科技局）
+"""
+
+HEFEI = """合肥市新能源汽车产业发展行动方案
+一、发展目标
+到2025年，全市新能源汽车产量达到100万辆。
+二、重点任务
+（一）建设氢能示范线。建成加氢站10座。
+"""
+WUHU = """芜湖市新能源汽车产业发展行动方案
+一、发展目标
+到2025年，全市新能源汽车产量达到50万辆。
+二、重点任务
+（一）完善充电网络。新建充电桩5000个。
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory, fake_embedder):
+    root = tmp_path_factory.mktemp("lists")
+    paths = []
+    for name, text in (("register", REGISTER), ("plan_a", PLAN_A), ("plan_b", PLAN_B), ("hefei", HEFEI),
+                       ("wuhu", WUHU)):
+        (root / f"{name}.txt").write_text(text, encoding="utf-8")
+        paths.append(root / f"{name}.txt")
+    result = ingest_files(paths, root / "no-catalog.yaml")
+    build_index(result.documents, result.chunks, fake_embedder, root / "index", show_progress=False)
+    store = load_index(root / "index", fake_embedder)
+    return Retriever(store, fake_embedder), store
+
+
+def _ask(engine, question: str):
+    retriever, store = engine
+    return ask(question, retriever, store, top_k=5, min_coverage=0.55)
+
+
+def test_long_list_gives_count_first_items_and_every_item_in_order(engine):
+    answer = _ask(engine, "企业应当登记哪些事项?")
+    assert not answer.abstained and answer.rule == "items"
+    assert "共14项" in answer.answer and "第一项登记事项内容" in answer.answer
+    assert "第十四项登记事项内容" not in answer.answer  # beyond the first items: in `items`
+    assert [line for _, line in answer.items] == [line.rstrip() for line in ITEMS.splitlines()]
+    assert len(answer.citations) < len(answer.items)
+
+
+def test_unit_leading_one_task_and_cooperating_on_others_is_listed_under_each_role(engine):
+    answer = _ask(engine, "市科技局负责哪些任务?")
+    assert not answer.abstained and answer.rule == "tasks"
+    text = answer.answer
+    assert "建设创新平台" in text and "培育科技企业" in text and "推进数据开放" in text and "发展算力产业" in text
+    # grouped by document and role: the lead measures of a plan come before those it cooperates on
+    assert text.index("牵头") < text.index("建设创新平台") < text.index("为配合单位") < text.index("培育科技企业")
+    led = _ask(engine, "市科技局牵头哪些任务?")
+    assert "建设创新平台" in led.answer and "发展算力产业" in led.answer and "培育科技企业" not in led.answer
+
+
+def test_answer_citing_an_expired_document_says_so(engine):
+    answer = _ask(engine, "企业应当登记哪些事项?")
+    assert "已到期" in answer.answer and "有效期至2022年12月31日" in answer.answer
+
+
+def test_comparison_gives_each_side_its_own_cited_row_and_says_when_one_is_silent(engine):
+    answer = _ask(engine, "合肥和芜湖的新能源汽车产量目标分别是多少?")
+    assert not answer.abstained and answer.rule == "compare"
+    hefei, wuhu = (next(line for line in answer.answer.splitlines() if line.startswith(p)) for p in ("合肥", "芜湖"))
+    assert "100万辆" in hefei and "50万辆" in wuhu  # each side its own figure, each cited
+    assert {c.hit.chunk.doc_id for c in answer.citations} == {"hefei", "wuhu"}
+    hydrogen = _ask(engine, "合肥和芜湖在加氢站方面各提出了什么?")
+    assert "加氢站10座" in hydrogen.answer and "芜湖：《芜湖市新能源汽车产业发展行动方案》未提及" in hydrogen.answer
+
+
+def test_count_is_read_off_the_structure_and_every_counted_item_returned(engine):
+    answer = _ask(engine, "某市数字经济发展行动方案共有多少条任务?")
+    assert answer.rule == "count" and "共有2条" in answer.answer
+    assert [line for _, line in answer.items] == ["（一）推进数据开放。", "（二）发展算力产业。"]
