@@ -31,7 +31,7 @@ from corpus.lang.titles import is_document_title
 from corpus.model import ANNEX, CLOSING, INTRO, LEAD, MEASURE, PREAMBLE, Chunk, DocumentMeta
 from corpus.units import parse_units
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 
 # A news portal's "原文如下" line: what precedes it is the portal's summary.
 _LEAD_END = re.compile(r"^(?:具体|以下为|附)?原文(?:如下|全文)?[:：]?$")
@@ -176,10 +176,10 @@ class _TreeBuilder:
         rest = segment[m.end() :]
         raw, sub = marker_numbers(family, m)
         family = FAMILY_ALIAS.get(family, family)
-        if family == "annex":
+        # An annex, and a chapter even when the text opened without one (第一章 lost), closes every open level:
+        # a chapter is never inside an article or an item.
+        if family == "annex" or (not self._pop_to_family(family) and family == "chapter"):
             del self.stack[1:]
-        else:
-            self._pop_to_family(family)
         parent = self.stack[-1]
         raw = raw or "1"
         number = cn_to_int(raw)

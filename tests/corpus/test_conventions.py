@@ -70,6 +70,19 @@ def test_unnumbered_chapter_headings_and_pinyin_glosses():
     assert {"一、", "二、"} <= set(glossed)
 
 
+def test_a_chapter_closes_the_article_before_it_even_when_the_first_chapter_heading_is_missing():
+    chunks = _by_measure(_doc(
+        "第一条 为了优化营商环境，制定本条例。",
+        "第二条 符合下列条件的，应当免除相关责任：",
+        "（一）符合改革方向；",
+        "（二）勤勉尽责、未牟取私利。",
+        "第二章  法律责任",
+        "第三条 违反本条例规定的，依法处理。",
+    ))
+    assert "勤勉尽责" in chunks["第二条 (二)"].text and "法律责任" not in chunks["第二条 (二)"].text
+    assert chunks["第二章 第三条"].heading_path[0] == "第二章法律责任"
+
+
 def test_markdown_article_lists_with_explanatory_notes():
     chunks = _by_measure(_doc(
         "* 7 直轄市之設置，依本法規定。",
