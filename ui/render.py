@@ -147,7 +147,7 @@ def document_html(doc: Document, chunks: list[Chunk], chunk_count: int) -> str:
     dl = "".join(f"<dt>{k}</dt><dd>{esc(v)}</dd>" for k, v in record if v)
     return (f'<div class="pq-doc"><details class="pq-doc-nav" open><summary>条目导航</summary>'
             f'<nav aria-label="条目导航"><ol>{"".join(nav)}</ol></nav></details>'
-            f'<article class="pq-doc-body" aria-label="{attr(m.title)}"><h2>{esc(m.title)}</h2>'
+            f'<article class="pq-doc-body" tabindex="0" aria-label="{attr(m.title)}"><h2>{esc(m.title)}</h2>'
             f'<dl class="pq-ev-meta">{dl}</dl><div class="pq-doc-text">{"".join(body)}</div></article></div>')
 
 

@@ -277,6 +277,17 @@ def _send(page: Page, question: str) -> None:
     page.locator("#pq-send").click()
 
 
+def _refuses_empty_and_too_long(page: Page, box: str, message: str) -> None:
+    """An empty question gets a word; an over-long paste is kept whole, counted and refused with a message."""
+    page.locator("#pq-send").click()
+    expect(page.locator(message)).to_contain_text("请先输入问题")
+    page.locator(box).fill("稀" * 2000)
+    expect(page.locator("#pq-count")).to_contain_text("2000/1000 字")
+    page.locator("#pq-send").click()
+    expect(page.locator(message)).to_contain_text("问题过长：最多 1000 字")
+    assert len(page.locator(box).input_value()) == 2000
+
+
 def test_officials_chat_on_desktop_and_phone(server: dict, sized: tuple[str, Page]) -> None:
     size, page = sized
     base = server["base"]
@@ -284,14 +295,9 @@ def test_officials_chat_on_desktop_and_phone(server: dict, sized: tuple[str, Pag
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")  # whatever the browser's language
     expect(page.get_by_label("输入问题")).to_be_visible()
 
-    # An empty question gets a word; an over-long paste is kept whole, counted and refused with a message.
-    page.locator("#pq-send").click()
-    expect(page.locator("#pq-ask-status")).to_contain_text("请先输入问题")
-    page.locator("#pq-question textarea").fill("稀" * 2000)
-    expect(page.locator("#pq-count")).to_contain_text("2000/1000")
-    page.locator("#pq-send").click()
+    _refuses_empty_and_too_long(page, "#pq-question textarea", "#pq-ask-status")
     expect(page.locator("#pq-ask-status")).to_contain_text("问题过长：最多 1000 字，当前 2000 字")
-    assert len(page.locator("#pq-question textarea").input_value()) == 2000
+    page.locator("#pq-ask-status").scroll_into_view_if_needed()
     _shot(page, size, "chat-too-long")
 
     # An answer carries its own sources; its citation opens the quoted sentence where the reader is looking,
@@ -381,13 +387,7 @@ def test_widget_on_desktop_and_phone(server: dict, sized: tuple[str, Page]) -> N
     size, page = sized
     page.goto(f"{server['base']}/widget")
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
-    page.locator("#pq-send").click()
-    expect(page.locator("#pq-input-msg")).to_have_text("请先输入问题。")
-    page.locator("#pq-input").fill("稀" * 2000)
-    expect(page.locator("#pq-count")).to_have_text("2000/1000 字")
-    page.locator("#pq-send").click()
-    expect(page.locator("#pq-input-msg")).to_contain_text("问题过长")
-    assert len(page.locator("#pq-input").input_value()) == 2000
+    _refuses_empty_and_too_long(page, "#pq-input", "#pq-input-msg")
     if size == "phone":
         expect(page.locator(".pq-kbd-hint")).to_be_hidden()  # no Shift+Enter advice without a keyboard
 
