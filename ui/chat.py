@@ -220,8 +220,9 @@ def _ask_tab(ctx: _Ctx) -> None:
     ask_outputs = [chatbot, history, question, status, copy_box]
     for trigger in (send.click, question.submit):
         trigger(ask.respond, ask_inputs, ask_outputs, show_progress="hidden")
-    for box in filter_inputs:
-        box.change(ask.badge, filter_inputs, [badge], show_progress="hidden")
+    # one event for all the boxes, its latest run winning, so a quick edit never leaves a stale badge
+    gr.on([box.change for box in filter_inputs], ask.badge, filter_inputs, [badge], show_progress="hidden",
+          trigger_mode="always_last", concurrency_limit=1, concurrency_id="pq-badge")
     chatbot.clear(lambda: ([], ""), None, [history, copy_box])
     ctx.loads.append((_filter_choices, [doc_filter, region, issuer]))
 
