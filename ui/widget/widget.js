@@ -191,14 +191,6 @@
     return /^[A-Za-z0-9._:\-]{1,128}$/.test(v) ? v : "";
   }
 
-  function safeMessage(v) {
-    if (typeof v !== "string") return "";
-    v = v.trim();
-    if (!v || v.length > 300) return "";
-    if (/Traceback|Exception|\n\s+at |File "|<\/?[a-z][\s\S]*>/i.test(v)) return "";
-    return v;
-  }
-
   // A failure stays in the message that failed: what happened, the request id to quote, and a retry that
   // asks the same question again in the same place.
   function renderError(msg, text, requestId, question) {
@@ -478,7 +470,8 @@
       } else if (type === "error") {
         state.errored = true;
         var code = str(data.error);
-        var text = code === "rate_limited" ? TEXT.rateLimited : (safeMessage(data.message) || TEXT.unavailable);
+        // in Chinese whatever the server's message says (its messages are for logs and scripts)
+        var text = code === "rate_limited" ? TEXT.rateLimited : TEXT.unavailable;
         renderError(bot, text, safeRequestId(data.request_id) || headerRequestId, question);
       }
     }
