@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
 from app.answer.model import Answer
+from app.present import citation_label, cited_span, doubt
 from index.store import IndexStore
 from retriever.hybrid import Filters, Hit
 
@@ -94,6 +95,8 @@ class CitationOut(BaseModel):
     responsible_units: list[str]
     start: int
     end: int
+    label: str = ""  # 《short title》measure + heading, the one label a UI shows for this passage
+    highlight: tuple[int, int] = (0, 0)  # the sentence of `text` the answer quotes, as offsets; (0, 0): none
 
 
 class ItemOut(BaseModel):
@@ -116,20 +119,34 @@ class AskResponse(BaseModel):
     rule: str = ""
     # A list answer's every item in document order (the answer text shows the first ones and the count).
     items: list[ItemOut] = Field(default_factory=list)
+    # For readers: whether the answer's support is thin (confidence below POLICY_QA_LOW_CONFIDENCE_BELOW), and
+    # the service's doubt in plain Chinese (why it declined, or that the support is thin; "" otherwise).
+    low_confidence: bool = False
+    doubt: str = ""
 
     @classmethod
-    def of(cls, answer: Answer) -> AskResponse:
+    def of(cls, answer: Answer, store: IndexStore | None = None, low_below: float = 0.0,
+           filtered: bool = False) -> AskResponse:
+        def aliases(doc_id: str) -> tuple[str, ...]:
+            doc = store.documents.get(doc_id) if store is not None else None
+            return doc.meta.aliases if doc else ()
+
         return cls(
             answer=answer.answer, abstained=answer.abstained, confidence=answer.confidence, mode=answer.mode,
             reason=answer.reason, rule=answer.rule,
             items=[ItemOut(chunk_id=h.chunk.chunk_id, doc_id=h.chunk.doc_id, title=h.chunk.title,
                            measure=h.chunk.measure, item=line) for h, line in answer.items],
+            low_confidence=not answer.abstained and answer.confidence < low_below,
+            doubt=doubt(answer, low_below, filtered),
             citations=[CitationOut(n=c.n, chunk_id=c.hit.chunk.chunk_id, doc_id=c.hit.chunk.doc_id,
                                    title=c.hit.chunk.title, measure=c.hit.chunk.measure, text=c.hit.chunk.text,
                                    score=round(c.hit.score, 6), heading_path=list(c.hit.chunk.heading_path),
                                    lead_units=list(c.hit.chunk.lead_units),
                                    responsible_units=list(c.hit.chunk.responsible_units),
-                                   start=c.hit.chunk.start, end=c.hit.chunk.end)
+                                   start=c.hit.chunk.start, end=c.hit.chunk.end,
+                                   label=citation_label(c.hit.chunk, aliases(c.hit.chunk.doc_id)),
+                                   highlight=(0, 0) if answer.abstained else
+                                   cited_span(answer.answer, c.n, c.hit.chunk.text))
                        for c in answer.citations])
 
 

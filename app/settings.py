@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # The IDF-weighted share of the question's specific words a passage must state to answer it; fitted on the
     # calibration halves of evals/sets/ by `python -m evals.calibrate` (its table is in evals/README.md).
     abstain_min_coverage: float = Field(0.70, ge=0.0, le=1.0)
+    # An answer below this confidence is marked as thinly supported in both UIs. A passage that passes the judge
+    # at the minimum coverage scores 0.5 + 0.5 * 0.70 = 0.85 (0.77 when not the top hit); the record composer's
+    # and the verifier's fallbacks start at 0.5.
+    low_confidence_below: float = Field(0.7, ge=0.0, le=1.0)
 
     llm_base_url: str = ""  # OpenAI-compatible endpoint; "" = extractive answers only
     llm_model: str = "qwen2.5-7b-instruct"

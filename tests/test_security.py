@@ -46,7 +46,8 @@ def _signed_in(base: str, who: tuple[str, str]) -> Iterator[httpx.Client]:
 
 
 def _chat(client: httpx.Client, question: str) -> str:
-    """Ask through Gradio's own API (what a script would call) and return the chat's last reply."""
+    """Ask through Gradio's own API (what a script would call) and return the chat's last reply, or the message
+    refusing the question (the status line beside the box: such a question never enters the chat)."""
     r = client.post("/gradio_api/call/respond", json={"data": [question, [], [], None, None, None, None]})
     assert r.status_code == 200, r.text
     last = ""
@@ -57,6 +58,8 @@ def _chat(client: httpx.Client, question: str) -> str:
                 if isinstance(data, list) and data and isinstance(data[0], list) and data[0]:
                     content = data[0][-1]["content"]
                     last = content if isinstance(content, str) else "".join(p.get("text", "") for p in content)
+                if isinstance(data, list) and len(data) > 3 and isinstance(data[3], str) and data[3]:
+                    last = data[3]
     return last
 
 

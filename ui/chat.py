@@ -1,15 +1,19 @@
-"""The officials' chat (Gradio, mounted at "/"): streamed answers with clickable citations, an evidence
-panel, filters, and a document browser. Every handler calls the same QAService as the HTTP API, found at
-call time on app.state.service (loaded in the FastAPI lifespan)."""
+"""The officials' chat (Gradio, mounted at "/"): answers with their own sources and evidence, doubt shown in
+plain Chinese, filters, and a document browser. Every handler calls the same QAService as the HTTP API, found
+at call time on app.state.service (loaded in the FastAPI lifespan); answers are presented as the API presents
+them (AskResponse: short labels, quoted sentence, doubt). The HTML is made in ui/render.py.
+
+Layout: build_chat() makes one tab per function (_ask_tab, _browse_tab, _admin_tab); the question's handler
+is _Ask.respond. Tabs from other modules go in _extra_tabs."""
 
 from __future__ import annotations
 
-import html
 import logging
-import re
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import gradio as gr
 from fastapi import FastAPI
@@ -19,13 +23,13 @@ from app.accounts import Accounts
 from app.answer.model import Answer
 from app.deps import SESSION_COOKIE
 from app.gate import Gate, Overloaded, RateLimited
-from app.schemas import QUESTION_MAX_CHARS, check_question
+from app.observability import request_id_var
+from app.schemas import QUESTION_MAX_CHARS, AskResponse, check_question
 from app.service import QAService, build_from_corpus
 from app.signin import SignInRequired
 from corpus.errors import PolicyQAError
-from corpus.lang.sentences import CITATION
-from corpus.model import Chunk
 from retriever.hybrid import Filters
+from ui import render
 from ui.tables import tables_tabs
 
 log = logging.getLogger("policy_qa.ui")
@@ -36,125 +40,47 @@ EXAMPLES = [
     "呼和浩特市战略性新兴产业产值目标是多少?",
     "What is Baotou's 2024 target for rare earth industry output value?",
 ]
-ABSTAINED = "未在已收录文件中找到答案"
-EVIDENCE_HINT = '<div class="pq-hint">点击答案中的引用编号（如 [1]）或下方来源，在此查看原文。</div>'
 # Gradio's file upload and download routes: no part of the chat takes or gives files, so they stay shut.
 CLOSED_ROUTES = ("/gradio_api/upload", "/gradio_api/file=", "/gradio_api/stream/")
-CATALOGUE_HEADERS = ["文件标题", "发文机关", "日期", "文号", "地区", "字体", "条目数"]
-CONTEXT_CHARS = 160  # document text shown before and after a cited passage
-MARKER = CITATION
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]()#|~!${}])")
+YEARS = (1900, 2100)
+PENDING = '<p class="pq-pending">正在查找相关政策条文…</p>'
+UI_DIR = Path(__file__).resolve().parent
+THEME_CSS = UI_DIR / "widget" / "theme.css"
 
-# Citation links are "#pq-cite:<n>|<chunk id>" (percent-encoded). One capturing listener on the page turns a
-# click on such a link into a click of the hidden button below, whose js hook hands the reference to Python.
-PAGE_JS = """() => {
-  document.addEventListener("click", (ev) => {
-    const a = ev.target && ev.target.closest ? ev.target.closest("a[href^='#pq-cite:']") : null;
-    if (!a) return;
-    ev.preventDefault();
-    ev.stopPropagation();
-    window.pqCiteRef = decodeURIComponent(a.getAttribute("href").slice("#pq-cite:".length));
-    const go = document.querySelector("#pq-cite-go button, button#pq-cite-go");
-    if (go) go.click();
-  }, true);
-}"""
-CSS = """
-#pq-evidence .pq-ev-text { white-space: pre-wrap; line-height: 1.7; max-height: 420px; overflow-y: auto;
-  padding: 8px; border: 1px solid var(--border-color-primary); border-radius: 6px; }
-#pq-evidence mark { background: #ffe58a; color: inherit; padding: 0 1px; }
-#pq-evidence table { font-size: 0.92em; margin-bottom: 8px; }
-#pq-evidence th { text-align: left; white-space: nowrap; padding-right: 12px; font-weight: 600; }
-.pq-hint { color: var(--body-text-color-subdued); }
-a[href^='#pq-cite:'] { font-weight: 600; text-decoration: none; }
-"""
+PAGE_JS = (UI_DIR / "chat.js").read_text(encoding="utf-8").replace("__MAX__", str(QUESTION_MAX_CHARS))
+CSS = THEME_CSS.read_text(encoding="utf-8") + (UI_DIR / "chat.css").read_text(encoding="utf-8")
 
 
-def _md(text: str) -> str:
-    """Document or user text made inert for a Markdown component: HTML escaped, Markdown syntax escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(text))
+@dataclass
+class _Ctx:
+    """What every tab's handlers share: the app (its service is looked up per call), the gate and accounts."""
 
+    app: FastAPI
+    gate: Gate
+    accounts: Accounts
+    # what the page fills in when it opens: (function of the service returning values, the components)
+    loads: list[tuple[Callable[[QAService], tuple[Any, ...]], list[Any]]] = field(default_factory=list)
 
-def _ref(n: int, chunk_id: str) -> str:
-    return f"{n}|{chunk_id}"
+    def service(self) -> QAService | None:
+        return getattr(self.app.state, "service", None)
 
-
-def _answer_md(answer: Answer) -> str:
-    """The answer as Markdown: text escaped, each known [n] a link that opens the passage."""
-    refs = {c.n: _ref(c.n, c.hit.chunk.chunk_id) for c in answer.citations}
-    parts = MARKER.split(answer.answer)
-    out = []
-    for i, part in enumerate(parts):
-        if i % 2 == 0:
-            out.append(_md(part))
-        elif int(part) in refs:
-            out.append(f"[\\[{part}\\]](#pq-cite:{quote(refs[int(part)], safe='')})")
-        else:
-            out.append(_md(f"[{part}]"))
-    head = f"**{ABSTAINED}**\n\n" if answer.abstained else ""
-    return head + "".join(out)
-
-
-def _cite_label(n: int, chunk: Chunk) -> str:
-    return f"[{n}] 《{chunk.title}》{chunk.measure}"
-
-
-def _copy_text(service: QAService, answer: Answer) -> str:
-    lines = [ABSTAINED, ""] if answer.abstained else []
-    lines.append(answer.answer)
-    if answer.citations and not answer.abstained:  # an abstention's text already lists the related passages
-        lines += ["", "来源："]
-        for c in answer.citations:
-            meta = service.store.documents[c.hit.chunk.doc_id].meta
-            extra = "，".join(x for x in (meta.issuer, meta.doc_number, meta.issue_date) if x)
-            lines.append(f"{_cite_label(c.n, c.hit.chunk)}" + (f"（{extra}）" if extra else ""))
-    return "\n".join(lines)
-
-
-def _context(text: str, start: int, end: int) -> tuple[str, str]:
-    """The line before and the line after [start, end), each cut to CONTEXT_CHARS."""
-    lo = max(text.rfind("\n", 0, max(start - 1, 0)) + 1, start - CONTEXT_CHARS)
-    nl = text.find("\n", end + 1)
-    hi = min(len(text) if nl == -1 else nl, end + CONTEXT_CHARS)
-    return ("…" if lo > 0 else "") + text[lo:start], text[end:hi] + ("…" if hi < len(text) else "")
-
-
-def _evidence_html(service: QAService, chunk: Chunk, heading: str) -> str:
-    """A passage with its document's metadata, highlighted in place. All corpus text is escaped."""
-    doc = service.store.documents.get(chunk.doc_id)
-    meta = doc.meta if doc else None
-    rows = [("文件标题", f"《{chunk.title}》"), ("发文机关", meta.issuer if meta else ""),
-            ("日期", meta.issue_date if meta else ""), ("文号", meta.doc_number if meta else ""),
-            ("条目", chunk.measure), ("标题", " › ".join(chunk.heading_path)),
-            ("牵头单位", "、".join(chunk.lead_units)), ("责任单位", "、".join(chunk.responsible_units))]
-    table = "".join(f"<tr><th>{k}</th><td>{html.escape(v or '—')}</td></tr>" for k, v in rows)
-    text = doc.text if doc else ""
-    if doc and text[chunk.start:chunk.end] == chunk.text:
-        before, after = _context(text, chunk.start, chunk.end)
-    else:  # offsets do not match the stored text: show the passage alone rather than the wrong place
-        before, after = "", ""
-    body = f"{html.escape(before)}<mark>{html.escape(chunk.text)}</mark>{html.escape(after)}"
-    return (f'<div class="pq-ev"><h4>{html.escape(heading)}</h4><table>{table}</table>'
-            f'<div class="pq-ev-text">{body}</div></div>')
-
-
-def _year(value: float | None) -> int | None:
-    """A year box's value; empty (the browser sends 0) or implausible means "no limit"."""
-    return int(value) if value and 1900 <= value <= 2100 else None
-
-
-def _filters(doc_ids: list[str] | None, region: str | None, issuer: str | None,
-             year_from: float | None, year_to: float | None) -> Filters:
-    return Filters(tuple(doc_ids or ()), (issuer or "").strip() or None, (region or "").strip() or None,
-                   _year(year_from), _year(year_to))
+    def read(self, request: gr.Request | None) -> QAService:
+        """The service for a cheap read, counted like GET /api/documents."""
+        try:
+            self.gate.charge(_client(request))
+        except RateLimited as exc:
+            raise gr.Error(_refusal(exc)) from None
+        svc = self.service()
+        if svc is None:
+            raise gr.Error("服务尚未就绪，请稍后重试。")
+        return svc
 
 
 def _refusal(exc: Exception) -> str:
-    """What the chat says when the gate or the question's validation refuses it."""
+    """What the chat says when the gate refuses a question."""
     if isinstance(exc, RateLimited):
         return f"提问过于频繁，请 {exc.retry_after} 秒后再试。"
-    if isinstance(exc, Overloaded):
-        return "服务繁忙，请稍后再试。"
-    return f"问题过长：最多 {QUESTION_MAX_CHARS} 个字。"
+    return "服务繁忙，请稍后再试。"
 
 
 def _client(request: gr.Request | None) -> str:
@@ -162,183 +88,239 @@ def _client(request: gr.Request | None) -> str:
     return request.client.host if request is not None and request.client else "unknown"
 
 
-def build_chat(app: FastAPI) -> gr.Blocks:
-    gate: Gate = app.state.gate
-    accounts: Accounts = app.state.accounts
+def _year(value: Any) -> int | str | None:
+    """A year box's value: None when empty, the year, or the message refusing it."""
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        year = int(str(value).strip())
+    except ValueError:
+        return "年份应为四位数字，如 2024。"
+    return year if YEARS[0] <= year <= YEARS[1] else f"年份应在 {YEARS[0]}–{YEARS[1]} 之间。"
 
-    def service() -> QAService:
-        svc = getattr(app.state, "service", None)
-        if svc is None:
-            raise gr.Error("服务尚未就绪，请稍后重试。")
-        return svc
 
-    def read(request: gr.Request | None) -> QAService:
-        """The service for a cheap read, counted like GET /api/documents."""
-        try:
-            gate.charge(_client(request))
-        except RateLimited as exc:
-            raise gr.Error(_refusal(exc)) from None
-        return service()
+def filters_of(doc_ids: list[str] | None, region: str | None, issuer: str | None,
+               year_from: Any, year_to: Any) -> Filters | str:
+    """The filter panel as Filters, or the message refusing it (a bad year, a reversed range)."""
+    years = [_year(year_from), _year(year_to)]
+    bad = next((y for y in years if isinstance(y, str)), None)
+    if bad:
+        return bad
+    start, end = years
+    if start is not None and end is not None and start > end:
+        return f"年份范围无效：起始年份 {start} 晚于截止年份 {end}。"
+    return Filters(tuple(doc_ids or ()), (issuer or "").strip() or None, (region or "").strip() or None,
+                   start, end)  # type: ignore[arg-type]
 
-    def show_ref(ref: str | None, request: gr.Request) -> str:
-        """Evidence for "<n>|<chunk id>"; any chunk of the current index may be asked for."""
-        n, _, chunk_id = (ref or "").partition("|")
-        svc = read(request)
-        try:
-            chunk = svc.store.chunk(chunk_id)
-        except KeyError:
-            return '<div class="pq-hint">该条文已不在当前索引中。</div>'
-        return _evidence_html(svc, chunk, f"[{n}] 引用原文")
 
-    def respond(question: str, history: list[dict[str, Any]], doc_ids: list[str] | None, region: str | None,
-                issuer: str | None, year_from: float | None,
-                year_to: float | None, request: gr.Request) -> Iterator[tuple[Any, ...]]:
+def _status(text: str) -> str:
+    return f"<p>{render.esc(text)}</p>" if text else ""
+
+
+class _Ask:
+    """The 问答 tab's handlers. respond() takes the question and the filter panel and yields the chat."""
+
+    def __init__(self, ctx: _Ctx) -> None:
+        self.ctx = ctx
+
+    def titles(self) -> dict[str, str]:
+        svc = self.ctx.service()
+        return {d: doc.meta.title for d, doc in svc.store.documents.items()} if svc else {}
+
+    def badge(self, doc_ids: list[str] | None, region: str | None, issuer: str | None,
+              year_from: Any, year_to: Any) -> str:
+        """The "filters on" badge beside the question box, visible with the filter panel closed."""
+        filters = filters_of(doc_ids, region, issuer, year_from, year_to)
+        if isinstance(filters, str):
+            return f'<span class="pq-badge">筛选条件有误：{render.esc(filters)}</span>'
+        summary = render.filter_summary(filters, self.titles())
+        return f'<span class="pq-badge">已启用筛选：{render.esc(summary)}</span>' if summary else ""
+
+    def answer(self, svc: QAService, question: str, filters: Filters, turn: int,
+               client: str) -> tuple[str, str]:
+        """One answer as HTML and as text to copy, made as POST /api/ask makes it, within the same gate."""
+        with self.ctx.gate.admit(client, question):
+            steps = list(svc.ask_stream(question, None, filters))
+        final = next(p for kind, p in steps if kind == "done" and isinstance(p, Answer))
+        resp = AskResponse.of(final, svc.store, svc.settings.low_confidence_below, filtered=not filters.empty())
+        metas = {d: {"发文机关": doc.meta.issuer, "日期": doc.meta.issue_date or "", "文号": doc.meta.doc_number or ""}
+                 for d, doc in svc.store.documents.items()}
+        summary = render.filter_summary(filters, self.titles())
+        note = f"已按筛选条件检索：{summary}" if summary else ""
+        return render.answer_html(resp, turn, metas, note), render.copy_text(resp, metas)
+
+    def respond(self, question: str, history: list[dict[str, Any]], doc_ids: list[str] | None,
+                region: str | None, issuer: str | None, year_from: Any, year_to: Any,
+                request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        """Outputs: chat, history, question box, status line, copy box. A question that cannot be asked (empty,
+        too long, bad filters) stays in the box with a message; a failure stays in its own message."""
         question = (question or "").strip()
         if not question:
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield gr.skip(), gr.skip(), gr.skip(), _status("请先输入问题。"), gr.skip()
             return
-        history = [*history, {"role": "user", "content": _md(question[:QUESTION_MAX_CHARS])},
-                   {"role": "assistant", "content": "正在查找相关政策条文…"}]
-        sources = gr.Radio(choices=[], value=None, label="引用来源")
-        yield history, history, "", sources, "", EVIDENCE_HINT
-        svc = service()
-        text = ""
-        filters = _filters(doc_ids, region, issuer, year_from, year_to)
-        try:  # the same validation, rate limit and slots as POST /api/ask; the answer is made in one go
-            question = check_question(question)
-            with gate.admit(_client(request), question):
-                steps = list(svc.ask_stream(question, None, filters))
-        except (RateLimited, Overloaded, ValueError) as exc:
-            history[-1] = {"role": "assistant", "content": _md(_refusal(exc))}
-            yield history, history, gr.skip(), gr.skip(), "", gr.skip()
+        if len(question) > QUESTION_MAX_CHARS:
+            yield (gr.skip(), gr.skip(), gr.skip(),
+                   _status(f"问题过长：最多 {QUESTION_MAX_CHARS} 字，当前 {len(question)} 字，请删减后再发送。"),
+                   gr.skip())
             return
+        filters = filters_of(doc_ids, region, issuer, year_from, year_to)
+        if isinstance(filters, str):
+            yield gr.skip(), gr.skip(), gr.skip(), _status(filters + "请在“筛选条件”中修改。"), gr.skip()
+            return
+        turn = len(history) + 1
+        history = [*history, {"role": "user", "content": render.esc(question)},
+                   {"role": "assistant", "content": PENDING}]
+        yield history, history, "", "", gr.skip()
+        rid = uuid.uuid4().hex[:12]
+        token = request_id_var.set(rid)  # the chat's log lines carry the id the official sees
+        copy: Any = gr.skip()
+        try:
+            svc = self.ctx.service()
+            if svc is None:
+                raise Overloaded
+            content, copy = self.answer(svc, check_question(question), filters, turn, _client(request))
+        except (RateLimited, Overloaded) as exc:
+            content = render.failure_html(_refusal(exc), rid, question)
         except Exception:
             log.exception("chat answer failed")
-            history[-1] = {"role": "assistant", "content": "回答失败：服务内部错误，请稍后重试。"}
-            yield history, history, gr.skip(), gr.skip(), "", gr.skip()
-            return
-        try:
-            for kind, payload in steps:
-                if kind == "delta" and isinstance(payload, str):
-                    text += payload
-                    history[-1] = {"role": "assistant", "content": _md(text)}
-                    yield history, history, gr.skip(), gr.skip(), gr.skip(), gr.skip()
-                elif kind == "done" and isinstance(payload, Answer):
-                    history[-1] = {"role": "assistant", "content": _answer_md(payload)}
-                    choices = [(_cite_label(c.n, c.hit.chunk), _ref(c.n, c.hit.chunk.chunk_id))
-                               for c in payload.citations]
-                    label = "相关条文（非答案）" if payload.abstained else "引用来源（点击查看原文）"
-                    yield (history, history, gr.skip(), gr.Radio(choices=choices, value=None, label=label),
-                           _copy_text(svc, payload), gr.skip())
-        except Exception:
-            log.exception("chat answer failed")
-            history[-1] = {"role": "assistant", "content": "回答失败：服务内部错误，请稍后重试。"}
-            yield history, history, gr.skip(), gr.skip(), "", gr.skip()
+            content = render.failure_html("回答失败：服务内部错误，请稍后重试。", rid, question)
+        finally:
+            request_id_var.reset(token)
+        history[-1] = {"role": "assistant", "content": content}
+        yield history, history, gr.skip(), gr.skip(), copy
 
-    def load(request: gr.Request) -> tuple[Any, ...]:
-        svc = read(request)
-        metas = [d.meta for d in svc.store.documents.values()]
-        counts: dict[str, int] = {}
-        for c in svc.store.chunks:
-            counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
-        docs = [(m.title, m.doc_id) for m in metas]
-        rows = [[m.title, m.issuer, m.issue_date or "", m.doc_number or "", m.region,
-                 "繁体" if m.script == "traditional" else "简体", counts.get(m.doc_id, 0)] for m in metas]
-        return (gr.Dropdown(choices=docs), gr.Dropdown(choices=sorted({m.region for m in metas if m.region})),
-                gr.Dropdown(choices=sorted({m.issuer for m in metas if m.issuer})), rows,
-                gr.Dropdown(choices=docs, value=None))
 
-    def measures(doc_id: str | None, request: gr.Request) -> tuple[Any, str]:
-        chunks = read(request).store.chunks_of(doc_id) if doc_id else []
-        choices = []
-        for c in chunks:
-            heading = c.heading_path[-1] if c.heading_path else ""
-            piece = f"（{c.piece}/{c.pieces}）" if c.pieces > 1 else ""
-            indent = "　" * max(len(c.heading_path) - 1, 0)
-            choices.append((f"{indent}{c.measure} {heading}{piece}", c.chunk_id))
-        return gr.Dropdown(choices=choices, value=None), ""
+def _ask_tab(ctx: _Ctx) -> None:
+    ask = _Ask(ctx)
+    with gr.Tab("问答", id="ask"):
+        chatbot = gr.Chatbot(label="对话", height=560, elem_id="pq-chat", latex_delimiters=[],
+                             feedback_options=None, buttons=[], sanitize_html=True)
+        history = gr.State([])
+        badge = gr.HTML("", elem_id="pq-filter-badge")
+        with gr.Row(equal_height=True):
+            question = gr.Textbox(label="输入问题", placeholder="请输入问题", show_label=False, lines=2,
+                                  max_lines=8, scale=5, elem_id="pq-question")
+            send = gr.Button("发送", variant="primary", scale=1, min_width=72, elem_id="pq-send")
+        gr.HTML(f'<p id="pq-count" aria-live="off"><span class="pq-kbd-hint">Enter 发送，Shift+Enter 换行　</span>'
+                f'0/{QUESTION_MAX_CHARS} 字</p><p id="pq-announce" class="pq-sr-only" aria-live="polite"></p>')
+        status = gr.HTML("", elem_id="pq-ask-status")
+        gr.Examples(EXAMPLES, inputs=[question], label="示例问题（点击填入）")
+        with gr.Accordion("筛选条件", open=False, elem_id="pq-filters"):
+            doc_filter = gr.Dropdown(label="文件", multiselect=True, choices=[], elem_id="pq-filter-docs")
+            with gr.Row():
+                region = gr.Dropdown(label="地区", choices=[], value=None, allow_custom_value=True)
+                issuer = gr.Dropdown(label="发文机关", choices=[], value=None, allow_custom_value=True)
+            with gr.Row():  # text boxes: empty means "no limit", where a number box would show 0
+                year_from = gr.Textbox(label="起始年份", placeholder="如 2024", max_lines=1, elem_id="pq-year-from")
+                year_to = gr.Textbox(label="截止年份", placeholder="如 2026", max_lines=1, elem_id="pq-year-to")
+        with gr.Accordion("复制最新答案（含来源）", open=False):
+            copy_box = gr.Textbox(label="最新答案", lines=5, interactive=False, buttons=["copy"], elem_id="pq-copy")
 
-    def show_measure(chunk_id: str | None, request: gr.Request) -> str:
-        if not chunk_id:
-            return ""
-        svc = read(request)
-        try:
-            return _evidence_html(svc, svc.store.chunk(chunk_id), "条文原文")
-        except KeyError:
-            return '<div class="pq-hint">该条文已不在当前索引中。</div>'
+    filter_inputs = [doc_filter, region, issuer, year_from, year_to]
+    ask_inputs = [question, history, *filter_inputs]
+    ask_outputs = [chatbot, history, question, status, copy_box]
+    for trigger in (send.click, question.submit):
+        trigger(ask.respond, ask_inputs, ask_outputs, show_progress="hidden")
+    # one event for all the boxes, its latest run winning, so a quick edit never leaves a stale badge
+    gr.on([box.change for box in filter_inputs], ask.badge, filter_inputs, [badge], show_progress="hidden",
+          trigger_mode="always_last", concurrency_limit=1, concurrency_id="pq-badge")
+    chatbot.clear(lambda: ([], ""), None, [history, copy_box])
+    ctx.loads.append((_filter_choices, [doc_filter, region, issuer]))
 
+
+def _filter_choices(svc: QAService) -> tuple[Any, ...]:
+    metas = [d.meta for d in svc.store.documents.values()]
+    docs = [(m.title, m.doc_id) for m in metas]
+    return (gr.Dropdown(choices=docs), gr.Dropdown(choices=sorted({m.region for m in metas if m.region})),
+            gr.Dropdown(choices=sorted({m.issuer for m in metas if m.issuer})))
+
+
+def _browse_tab(ctx: _Ctx) -> gr.State:
+    """The document browser: the catalogue as a list to pick from, the picked document whole with its measure
+    tree. Returns the open document's id, for tabs that show more about it (issue 13's tables)."""
+
+    def catalogue(svc: QAService) -> tuple[Any, ...]:
+        counts = _chunk_counts(svc)
+        choices = [(f"《{m.title}》　{m.issuer}　{m.issue_date or ''}　{counts.get(m.doc_id, 0)} 条", m.doc_id)
+                   for m in (d.meta for d in svc.store.documents.values())]
+        return (gr.Radio(choices=choices, value=None),)
+
+    def open_document(doc_id: str | None, request: gr.Request) -> tuple[str, str | None]:
+        if not doc_id:
+            return "", None
+        svc = ctx.read(request)
+        doc = svc.store.documents.get(doc_id)
+        if doc is None:
+            return '<p class="pq-hint">该文件已不在当前索引中。</p>', None
+        chunks = svc.store.chunks_of(doc_id)
+        return render.document_html(doc, chunks, len(chunks)), doc_id
+
+    with gr.Tab("文件浏览", id="browse"):
+        docs = gr.Radio(label="文件目录（点击打开全文）", choices=[], elem_id="pq-catalogue")
+        open_doc = gr.State(None)
+        # issue 13: the unit and target tables of the open document (ui/tables.py) go in this tab set as
+        # further tabs, reading `open_doc`.
+        with gr.Tabs(elem_id="pq-doc-tabs"), gr.Tab("全文", id="doc-text"):
+            view = gr.HTML("", elem_id="pq-doc-view")
+    docs.change(open_document, [docs], [view, open_doc], show_progress="hidden")
+    ctx.loads.append((catalogue, [docs]))
+    return open_doc
+
+
+def _chunk_counts(svc: QAService) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for c in svc.store.chunks:
+        counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+    return counts
+
+
+def _extra_tabs(ctx: _Ctx, open_doc: gr.State, blocks: gr.Blocks) -> None:
+    """Tabs other modules add."""
+    tables_tabs(ctx.app, blocks)  # 责任分工 and 目标指标 (ui/tables.py)
+
+
+def _admin_tab(ctx: _Ctx) -> None:
     def reindex(request: gr.Request) -> str:
         """Rebuild the index from the corpus folder and serve it: for admins, checked here on the server from
         the live session, whatever the page shows."""
-        account = accounts.session(request.cookies.get(SESSION_COOKIE))
+        account = ctx.accounts.session(request.cookies.get(SESSION_COOKIE))
         if account is None or not account.is_admin:
             return "需要管理员权限。"
-        svc = service()
+        svc = ctx.service()
+        if svc is None:
+            return "服务尚未就绪，请稍后重试。"
         try:
             build_from_corpus(svc.settings, svc.embedder, show_progress=False)
             store = svc.reload()
         except PolicyQAError as exc:
-            return f"重建失败，原索引继续服务：{_md(exc.message)}"
+            return f"重建失败，原索引继续服务：{render.esc(exc.message)}"
         log.info("reindexed from the chat by %s", account.username)
         return f"已重建并启用索引：{store.manifest.documents} 个文件，{store.manifest.chunks} 个条目。"
 
+    with gr.Tab("管理", id="admin"):
+        gr.Markdown("从文件夹重建索引（仅管理员）。上传、删除文件请用 `/admin` 接口。")
+        go = gr.Button("重建索引", elem_id="pq-reindex")
+        status = gr.Markdown(elem_id="pq-reindex-status")
+    go.click(reindex, None, [status], concurrency_limit=1)
+
+
+def build_chat(app: FastAPI) -> gr.Blocks:
+    ctx = _Ctx(app, app.state.gate, app.state.accounts)
     with gr.Blocks(title="政策问答") as blocks:
-        gr.Markdown("## 政策问答（内部版）\n回答仅依据已收录的政策文件原文并标注出处，请以原文为准。"
-                    "　[退出登录](/auth/logout)")
-        with gr.Tab("问答"):
-            with gr.Row():
-                with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(label="对话", height=460, elem_id="pq-chat", latex_delimiters=[],
-                                         feedback_options=None, buttons=[])
-                    history = gr.State([])
-                    with gr.Row():
-                        question = gr.Textbox(placeholder="请输入问题，按 Enter 发送", show_label=False,
-                                              scale=5, max_length=QUESTION_MAX_CHARS, elem_id="pq-question")
-                        send = gr.Button("发送", variant="primary", scale=1, elem_id="pq-send")
-                    gr.Examples(EXAMPLES, inputs=[question], label="示例问题（点击填入）")
-                    with gr.Accordion("筛选条件", open=False):
-                        doc_filter = gr.Dropdown(label="文件", multiselect=True, choices=[])
-                        with gr.Row():
-                            region = gr.Dropdown(label="地区", choices=[], value=None,
-                                                 allow_custom_value=True)
-                            issuer = gr.Dropdown(label="发文机关", choices=[], value=None,
-                                                 allow_custom_value=True)
-                        with gr.Row():
-                            year_from = gr.Number(None, label="起始年份", precision=0)
-                            year_to = gr.Number(None, label="截止年份", precision=0)
-                with gr.Column(scale=2):
-                    sources = gr.Radio(choices=[], label="引用来源", elem_id="pq-sources")
-                    evidence = gr.HTML(EVIDENCE_HINT, elem_id="pq-evidence", js_on_load=None)
-                    copy_box = gr.Textbox(label="复制答案（含来源）", lines=5, interactive=False,
-                                          buttons=["copy"], elem_id="pq-copy")
-            cite_ref = gr.Textbox(visible="hidden", elem_id="pq-cite-ref")
-            cite_go = gr.Button("查看引用", visible="hidden", elem_id="pq-cite-go")
-        with gr.Tab("文件浏览"):
-            catalogue = gr.Dataframe(headers=CATALOGUE_HEADERS, interactive=False, wrap=True,
-                                     column_widths=["32%", "18%", "10%", "13%", "15%", "6%", "6%"],
-                                     elem_id="pq-catalogue")
-            browse_doc = gr.Dropdown(label="选择文件", choices=[], elem_id="pq-browse-doc")
-            browse_measure = gr.Dropdown(label="条目（编号 标题）", choices=[], elem_id="pq-browse-measure")
-            measure_view = gr.HTML("", elem_id="pq-measure-view", js_on_load=None)
+        gr.HTML('<header class="pq-top"><h1>政策问答（内部版）</h1><p>回答仅依据已收录的政策文件原文并标注出处，'
+                '请以原文为准。　<a href="/auth/logout">退出登录</a></p></header>')
+        with gr.Tabs():
+            _ask_tab(ctx)
+            open_doc = _browse_tab(ctx)
+            _extra_tabs(ctx, open_doc, blocks)
+            _admin_tab(ctx)
+        outputs = [c for _, cs in ctx.loads for c in cs]
 
-        tables_tabs(app, blocks)  # 责任分工 and 目标指标 (ui/tables.py)
+        def load(request: gr.Request) -> tuple[Any, ...]:
+            svc = ctx.read(request)
+            return tuple(v for fill, _ in ctx.loads for v in fill(svc))
 
-        with gr.Tab("管理"):
-            gr.Markdown("从文件夹重建索引（仅管理员）。上传、删除文件请用 `/admin` 接口。")
-            reindex_go = gr.Button("重建索引", elem_id="pq-reindex")
-            reindex_status = gr.Markdown(elem_id="pq-reindex-status")
-
-        ask_inputs = [question, history, doc_filter, region, issuer, year_from, year_to]
-        ask_outputs = [chatbot, history, question, sources, copy_box, evidence]
-        send.click(respond, ask_inputs, ask_outputs)
-        question.submit(respond, ask_inputs, ask_outputs)
-        sources.input(show_ref, [sources], [evidence])
-        cite_go.click(show_ref, [cite_ref], [evidence], js="(r) => window.pqCiteRef || r")
-        browse_doc.change(measures, [browse_doc], [browse_measure, measure_view])
-        browse_measure.change(show_measure, [browse_measure], [measure_view])
-        chatbot.clear(lambda: [], None, [history])
-        reindex_go.click(reindex, None, [reindex_status], concurrency_limit=1)
-        blocks.load(load, None, [doc_filter, region, issuer, catalogue, browse_doc])
+        blocks.load(load, None, outputs, show_progress="hidden")
     return blocks
 
 
@@ -368,4 +350,3 @@ def _quiet_queue(blocks: gr.Blocks) -> None:
     if hasattr(queue, "sleep_when_free") and hasattr(queue, "progress_update_sleep_when_free"):
         queue.sleep_when_free = QUEUE_IDLE_POLL_S
         queue.progress_update_sleep_when_free = QUEUE_PROGRESS_POLL_S
-

@@ -14,12 +14,20 @@ from app.answer.model import Answer
 from app.deps import ClientDep, GateDep, ServiceDep
 from app.observability import request_id_var
 from app.schemas import AskRequest, AskResponse, ErrorOut, HitOut, SearchRequest, SearchResponse
+from app.service import QAService
 from corpus.errors import PolicyQAError
+from retriever.hybrid import Filters
 
 router = APIRouter(prefix="/api", tags=["questions"],
                    responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 429: {"model": ErrorOut},
                               503: {"model": ErrorOut}})
 log = logging.getLogger("policy_qa.api")
+CITATIONS_EVENT = ("citations", "abstained", "confidence", "low_confidence", "doubt")  # the stream's first event
+
+
+def _response(answer: Answer, service: QAService, filters: Filters | None) -> AskResponse:
+    return AskResponse.of(answer, service.store, service.settings.low_confidence_below,
+                          filtered=filters is not None and not filters.empty())
 
 
 @router.post("/search", response_model=SearchResponse)
@@ -31,11 +39,12 @@ def search(body: SearchRequest, service: ServiceDep, gate: GateDep, client: Clie
 
 @router.post("/ask", response_model=AskResponse)
 def ask(body: AskRequest, service: ServiceDep, gate: GateDep, client: ClientDep) -> AskResponse:
+    filters = body.filters.to_filters() if body.filters else None
     with gate.admit(client, body.question):
-        answer = service.ask(body.question, body.top_k, body.filters.to_filters() if body.filters else None)
+        answer = service.ask(body.question, body.top_k, filters)
     log.info("answered", extra={"fields": {"abstained": answer.abstained, "citations": len(answer.citations),
                                            "mode": answer.mode, "confidence": answer.confidence}})
-    return AskResponse.of(answer)
+    return _response(answer, service, filters)
 
 
 @router.post("/ask/stream", response_class=EventSourceResponse,
@@ -65,8 +74,8 @@ async def ask_stream(body: AskRequest, service: ServiceDep, gate: GateDep,
             return
         for event, payload in steps:
             if isinstance(payload, Answer):
-                full = AskResponse.of(payload).model_dump()
-                data = full if event == "done" else {k: full[k] for k in ("citations", "abstained", "confidence")}
+                full = _response(payload, service, filters).model_dump()
+                data = full if event == "done" else {k: full[k] for k in CITATIONS_EVENT}
             else:
                 data = {"text": payload}
             yield {"event": event, "data": json.dumps(data, ensure_ascii=False)}

@@ -54,6 +54,8 @@ def test_unanswerable_questions_abstain(client, question):
 def test_a_refusal_names_what_the_documents_lack(client):
     body = _ask(client, "鄂尔多斯市的氢能产业目标是多少?")
     assert body["rule"] == "places_and_years" and "鄂尔多斯" in body["reason"]
+    assert "鄂尔多斯" in body["doubt"] and body["doubt"].startswith("相关条文没有提到")  # for readers, in Chinese
+    assert body["citations"][0]["label"].startswith("《")  # one short label per related passage
 
 
 def test_no_answer_contains_a_number_its_citations_lack(client):

@@ -18,8 +18,12 @@
     unavailable: "服务暂时不可用，请稍后再试。",
     invalid: "问题格式不正确，请修改后重试。",
     incomplete: "回答未能完整返回，请稍后再试。",
-    tooLong: "问题过长，请控制在 " + MAX_LEN + " 字以内。",
-    abstained: "未在已收录文件中找到答案",
+    tooLong: "问题过长：最多 " + MAX_LEN + " 字，请删减后再发送。",
+    empty: "请先输入问题。",
+    abstained: "未找到答案",
+    lowConfidence: "依据不足",
+    retry: "重试",
+    opened: "已展开来源",
     sources: "来源",
     related: "相关条文（非答案）",
     excerpt: "原文摘录",
@@ -132,6 +136,9 @@
   var formEl = document.getElementById("pq-form");
   var inputEl = document.getElementById("pq-input");
   var sendEl = document.getElementById("pq-send");
+  var countEl = document.getElementById("pq-count");
+  var inputMsgEl = document.getElementById("pq-input-msg");
+  var announceEl = document.getElementById("pq-announce");
   var msgCounter = 0;
   var busy = false;
 
@@ -184,21 +191,23 @@
     return /^[A-Za-z0-9._:\-]{1,128}$/.test(v) ? v : "";
   }
 
-  function safeMessage(v) {
-    if (typeof v !== "string") return "";
-    v = v.trim();
-    if (!v || v.length > 300) return "";
-    if (/Traceback|Exception|\n\s+at |File "|<\/?[a-z][\s\S]*>/i.test(v)) return "";
-    return v;
-  }
-
-  function renderError(msg, text, requestId) {
+  // A failure stays in the message that failed: what happened, the request id to quote, and a retry that
+  // asks the same question again in the same place.
+  function renderError(msg, text, requestId, question) {
     var bubble = msg.bubble;
     clear(bubble);
     bubble.classList.remove("pq-pending", "pq-abstained", "pq-streaming");
     bubble.classList.add("pq-error");
     bubble.appendChild(el("p", "pq-error-text", text));
     if (requestId) bubble.appendChild(el("p", "pq-reqid", TEXT.requestId + requestId));
+    if (question) {
+      var again = el("button", "pq-retry", TEXT.retry);
+      again.type = "button";
+      again.addEventListener("click", function () {
+        if (!busy) ask(question, msg);
+      });
+      bubble.appendChild(again);
+    }
     scrollToBottom(false);
   }
 
@@ -222,7 +231,9 @@
     return "pq-src-" + msgId + "-" + n;
   }
 
-  // Answer text -> text nodes + <button class="cite"> for known [n] markers.
+  // Answer text -> text nodes + <button class="cite"> for known [n] markers. A marker and the punctuation
+  // right after it stay on one line.
+  var TRAILING_MARK = /^[。，、；：！？）」』”,.;:!?)]+/;
   function renderAnswerText(container, answer, map, msgId) {
     var parts = answer.split(/\[(\d+)\]/);
     for (var i = 0; i < parts.length; i++) {
@@ -232,6 +243,8 @@
       }
       var n = parseInt(parts[i], 10);
       if (map[n]) {
+        var trail = (parts[i + 1] || "").match(TRAILING_MARK);
+        var keep = el("span", "pq-nowrap");
         var b = document.createElement("button");
         b.type = "button";
         b.className = "cite";
@@ -239,7 +252,12 @@
         b.setAttribute("aria-controls", sourceId(msgId, n));
         b.setAttribute("aria-label", "查看来源 " + n);
         b.textContent = "[" + n + "]";
-        container.appendChild(b);
+        keep.appendChild(b);
+        if (trail) {
+          keep.appendChild(document.createTextNode(trail[0]));
+          parts[i + 1] = parts[i + 1].slice(trail[0].length);
+        }
+        container.appendChild(keep);
       } else {
         container.appendChild(document.createTextNode("[" + parts[i] + "]"));
       }
@@ -262,24 +280,43 @@
       li.id = sourceId(msgId, n);
       li.setAttribute("data-n", String(n));
 
+      var title = str(c.title).trim().replace(/^《+|》+$/g, "");
+      var measure = str(c.measure).trim();
       var head = el("div", "pq-source-head");
       head.appendChild(el("span", "pq-source-n", "[" + n + "]"));
-      var title = str(c.title).trim().replace(/^《+|》+$/g, "");
-      if (title) head.appendChild(el("span", "pq-source-title", "《" + title + "》"));
-      var measure = str(c.measure).trim();
-      if (measure) head.appendChild(el("span", "pq-source-measure", measure));
+      // one short label per passage (《short title》measure + heading); the full title is in the excerpt
+      head.appendChild(el("span", "pq-source-title", str(c.label) || "《" + title + "》" + measure));
       li.appendChild(head);
 
       var text = str(c.text);
       if (text) {
         var det = el("details", "pq-excerpt");
         det.appendChild(el("summary", "pq-excerpt-toggle", TEXT.excerpt));
-        det.appendChild(el("div", "pq-excerpt-text", text));
+        det.appendChild(passageNode(text, c.highlight));
+        var meta = "《" + title + "》" + measure;
+        var units = Array.isArray(c.lead_units) ? c.lead_units.filter(Boolean).join("、") : "";
+        if (units) meta += "　牵头单位：" + units;
+        det.appendChild(el("p", "pq-ev-meta", meta));
         li.appendChild(det);
       }
       ol.appendChild(li);
     }
     box.appendChild(ol);
+    return box;
+  }
+
+  // The passage with the sentence the answer quotes highlighted (first, by scrolling to it when opened).
+  function passageNode(text, span) {
+    var box = el("div", "pq-excerpt-text");
+    var a = Array.isArray(span) ? span[0] : 0;
+    var b = Array.isArray(span) ? span[1] : 0;
+    if (typeof a !== "number" || typeof b !== "number" || !(a >= 0 && b > a && b <= text.length)) {
+      box.textContent = text;
+      return box;
+    }
+    if (a) box.appendChild(document.createTextNode(text.slice(0, a)));
+    box.appendChild(el("mark", null, text.slice(a, b)));
+    if (b < text.length) box.appendChild(document.createTextNode(text.slice(b)));
     return box;
   }
 
@@ -292,12 +329,23 @@
     var abstained = data.abstained === true;
     var map = citationMap(citations);
 
+    var low = !abstained && data.low_confidence === true;
+    var doubtText = str(data.doubt);
+
     clear(bubble);
     bubble.classList.remove("pq-pending", "pq-error", "pq-streaming");
     bubble.classList.toggle("pq-abstained", abstained);
+    bubble.classList.toggle("pq-low", low);
 
-    if (abstained) bubble.appendChild(el("p", "pq-notice-title", TEXT.abstained));
-    if (answer) {
+    // Declined: the notice and why; the closest passages follow once, as related, not as an answer (the
+    // answer text would list them a second time).
+    if (abstained) {
+      bubble.appendChild(el("p", "pq-notice-title", TEXT.abstained));
+      if (doubtText) bubble.appendChild(el("p", "pq-doubt", doubtText));
+    } else if (low) {
+      bubble.appendChild(el("p", "pq-doubt", "⚠ " + TEXT.lowConfidence + "：" + doubtText));
+    }
+    if (answer && !abstained) {
       var ans = el("div", "pq-answer");
       renderAnswerText(ans, answer, map, msg.id);
       bubble.appendChild(ans);
@@ -322,11 +370,16 @@
     item.classList.add("pq-highlight");
     var det = item.querySelector("details");
     if (det) det.open = true;
+    var mark = item.querySelector("mark");
+    var box = item.querySelector(".pq-excerpt-text");
+    if (mark && box) box.scrollTop = Math.max(0, mark.offsetTop - box.offsetTop - 8);
     try {
       item.scrollIntoView({ block: "nearest", behavior: "smooth" });
     } catch (e) {
       item.scrollIntoView(false);
     }
+    var head = item.querySelector(".pq-source-head");
+    announceEl.textContent = TEXT.opened + " [" + btn.getAttribute("data-n") + "] " + (head ? head.textContent : "");
     var focusTarget = item.querySelector("summary");
     if (focusTarget) {
       try { focusTarget.focus({ preventScroll: true }); } catch (e) { focusTarget.focus(); }
@@ -353,10 +406,14 @@
     }, function () { return {}; });
   }
 
-  function ask(question) {
-    var userMsg = addMessage("user");
-    userMsg.bubble.textContent = question;
-    var bot = addMessage("bot");
+  function ask(question, retrying) {
+    var bot = retrying;
+    if (!bot) {
+      var userMsg = addMessage("user");
+      userMsg.bubble.textContent = question;
+      bot = addMessage("bot");
+    }
+    bot.bubble.classList.remove("pq-error");
     showTyping(bot.bubble);
     scrollToBottom(true);
     setBusy(true);
@@ -406,13 +463,16 @@
         renderFinal(bot, {
           answer: typeof data.answer === "string" ? data.answer : state.streamed,
           citations: Array.isArray(data.citations) ? data.citations : state.citations,
-          abstained: typeof data.abstained === "boolean" ? data.abstained : state.abstained
+          abstained: typeof data.abstained === "boolean" ? data.abstained : state.abstained,
+          low_confidence: data.low_confidence === true,
+          doubt: data.doubt
         });
       } else if (type === "error") {
         state.errored = true;
         var code = str(data.error);
-        var text = code === "rate_limited" ? TEXT.rateLimited : (safeMessage(data.message) || TEXT.unavailable);
-        renderError(bot, text, safeRequestId(data.request_id) || headerRequestId);
+        // in Chinese whatever the server's message says (its messages are for logs and scripts)
+        var text = code === "rate_limited" ? TEXT.rateLimited : TEXT.unavailable;
+        renderError(bot, text, safeRequestId(data.request_id) || headerRequestId, question);
       }
     }
 
@@ -430,17 +490,17 @@
         return readJsonSafe(resp).then(function (body) {
           var rid = headerRequestId || safeRequestId(body.request_id);
           if (resp.status === 429) {
-            renderError(bot, TEXT.rateLimited, "");
+            renderError(bot, TEXT.rateLimited, rid, question);
           } else if (resp.status === 422) {
-            renderError(bot, safeMessage(body.message) || TEXT.invalid, rid);
+            renderError(bot, TEXT.invalid, rid, "");
           } else {
-            renderError(bot, TEXT.unavailable, rid);
+            renderError(bot, TEXT.unavailable, rid, question);
           }
         });
       }
       var ctype = (resp.headers.get("Content-Type") || "").toLowerCase();
       if (ctype.indexOf("text/event-stream") === -1 || !resp.body || !resp.body.getReader) {
-        renderError(bot, TEXT.unavailable, headerRequestId);
+        renderError(bot, TEXT.unavailable, headerRequestId, question);
         return;
       }
       var reader = resp.body.getReader();
@@ -463,10 +523,10 @@
         });
       }
       return pump().then(function () {
-        if (!state.done && !state.errored) renderError(bot, TEXT.incomplete, headerRequestId);
+        if (!state.done && !state.errored) renderError(bot, TEXT.incomplete, headerRequestId, question);
       });
     }).catch(function () {
-      if (!state.done && !state.errored) renderError(bot, TEXT.unavailable, headerRequestId);
+      if (!state.done && !state.errored) renderError(bot, TEXT.unavailable, headerRequestId, question);
     }).then(function () {
       clearTimeout(idleTimer);
       setBusy(false);
@@ -477,22 +537,37 @@
 
   /* ---------------- input handling ---------------- */
 
+  // The length counter; past the limit the question is kept (never cut) and refused with a message.
+  function updateCount() {
+    var n = inputEl.value.trim().length;
+    var over = n > MAX_LEN;
+    countEl.textContent = n + "/" + MAX_LEN + " 字";
+    countEl.parentNode.classList.toggle("pq-over", over);
+    inputEl.setAttribute("aria-invalid", over ? "true" : "false");
+    if (over) inputMsgEl.textContent = TEXT.tooLong;
+    else if (inputMsgEl.textContent === TEXT.tooLong || n) inputMsgEl.textContent = "";
+  }
+
   function submit() {
     if (busy) return;
     var q = inputEl.value.trim();
     if (!q) {
+      inputMsgEl.textContent = TEXT.empty;
       inputEl.focus();
       return;
     }
     if (q.length > MAX_LEN) {
-      var m = addMessage("bot");
-      renderError(m, TEXT.tooLong, "");
+      inputMsgEl.textContent = TEXT.tooLong;
+      inputEl.focus();
       return;
     }
     inputEl.value = "";
+    updateCount();
     inputEl.focus();
     ask(q);
   }
+
+  inputEl.addEventListener("input", updateCount);
 
   formEl.addEventListener("submit", function (ev) {
     ev.preventDefault();
