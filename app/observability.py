@@ -53,6 +53,9 @@ class RequestContextMiddleware:
         sent_id = headers.get(b"x-request-id", b"").decode("latin-1")
         rid = sent_id if 0 < len(sent_id) <= 64 and sent_id.replace("-", "").isalnum() else uuid.uuid4().hex
         token = request_id_var.set(rid)
+        # Unexpected errors are answered by Starlette's outermost handler, after this middleware has returned:
+        # the id travels in the scope so that answer carries it too (app.errors.unexpected).
+        scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
         status = 500
         declared = headers.get(b"content-length", b"0")
