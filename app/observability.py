@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -66,27 +67,33 @@ class RequestContextMiddleware:
                 status = 413
                 return
             received = 0
+            too_large = False
 
             async def limited_receive() -> Message:
-                nonlocal received
+                nonlocal received, too_large
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
                     if received > limit:
+                        too_large = True
                         raise _TooLarge()
                 return message
 
             async def send_with_id(message: Message) -> None:
                 nonlocal status
+                if too_large:  # a body without a length ran over while read; the app's own error is dropped
+                    return
                 if message["type"] == "http.response.start":
                     status = message["status"]
                     message.setdefault("headers", [])
                     message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
                 await send(message)
 
-            try:
+            with contextlib.suppress(_TooLarge):
                 await self.app(scope, limited_receive, send_with_id)
-            except _TooLarge:
+            if too_large:
+                # FastAPI turns any error while reading the body into "400 error parsing the body"; the client
+                # is told the real reason instead.
                 await _reject(send, rid, limit)
                 status = 413
         finally:
