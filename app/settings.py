@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     max_waiting: int = Field(32, ge=0)
     # Proxies (addresses or CIDRs) whose X-Forwarded-For names the client; from anyone else it is ignored.
     trusted_proxies: list[str] = []
+    # A connection must send a complete request head within this long of opening (or of its last response), and
+    # idle keep-alive connections close after it: uvicorn alone leaves a slow or silent head open for ever.
+    header_timeout_s: float = Field(10.0, gt=0)
     max_request_bytes: int = Field(16_384, ge=1024)
     max_upload_bytes: int = Field(20_000_000, ge=1024)  # admin document uploads
     admin_api_key: str = ""  # for scripts; "" leaves the admin endpoints to signed-in admins
