@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     max_waiting: int = Field(32, ge=0)
     # Proxies (addresses or CIDRs) whose X-Forwarded-For names the client; from anyone else it is ignored.
     trusted_proxies: list[str] = []
+    # Which header those proxies write: only that one is believed, since a proxy passes the other through from
+    # the client unchanged. "forwarded" is RFC 7239's `Forwarded: for=…;proto=…`.
+    proxy_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
     # A connection must send a complete request head within this long of opening (or of its last response), and
     # idle keep-alive connections close after it: uvicorn alone leaves a slow or silent head open for ever.
     header_timeout_s: float = Field(10.0, gt=0)

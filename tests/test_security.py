@@ -6,6 +6,7 @@ key's tricks, upload path tricks."""
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -164,3 +165,52 @@ def test_too_much_work_at_once_is_refused_with_503_and_retry_after(loopback, set
     refused = [r for r in responses if r.status_code == 503]
     assert refused and all(r.headers.get("retry-after") for r in refused)
     assert {r.status_code for r in responses} == {200, 503}
+
+
+def test_a_proxy_writing_rfc_7239_forwarded_names_the_client_and_x_forwarded_for_is_then_ignored(
+        loopback, settings, service, tmp_path):
+    base = _server(loopback, settings, service, tmp_path, rate_limit_per_minute=2, trusted_proxies=["127.0.0.0/8"],
+                   proxy_header="forwarded")
+    with httpx.Client(base_url=base, timeout=TIMEOUT) as proxy:
+        def search(headers: dict[str, str]) -> int:
+            return proxy.post("/api/search", json={"query": "稀土"}, headers=headers).status_code
+        first = {"Forwarded": 'for="[2001:db8:cafe::17]:4711";proto=https'}
+        # rotating X-Forwarded-For under the same Forwarded client gains nothing
+        assert [search({**first, "X-Forwarded-For": f"198.51.100.{i}"}) for i in range(3)] == [200, 200, 429]
+        assert search({"Forwarded": "for=192.0.2.60;proto=http, for=127.0.0.1"}) == 200
+
+
+def test_an_upload_without_the_key_is_refused_before_its_body_is_read(base):
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        # 10 MB announced (under the upload limit), a few bytes sent: the answer must not wait for the rest
+        sock.sendall(b"POST /admin/documents HTTP/1.1\r\nHost: x\r\nX-API-Key: wrong\r\n"
+                     b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 10000000\r\n\r\n--b\r\n")
+        reply = b""
+        while b"X-API-Key" not in reply and (part := sock.recv(65536)):
+            reply += part
+    assert reply.startswith(b"HTTP/1.1 401") and b"X-API-Key" in reply
+
+
+def test_a_connection_that_never_finishes_its_request_head_is_closed(base):
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as silent, \
+            socket.create_connection((host, int(port)), timeout=60) as trickling:
+        silent.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        trickling.sendall(b"GET /healthz HTTP/1.1\r\n")
+        trickling.settimeout(1)
+        for _ in range(60):  # a header line a second, as a slowloris client sends them
+            try:
+                trickling.sendall(b"X-Pad: 1\r\n")
+                if trickling.recv(1) == b"":
+                    break
+            except TimeoutError:
+                continue
+            except OSError:  # reset by the server
+                break
+        else:
+            raise AssertionError("a trickled request head kept its connection open for a minute")
+        assert silent.recv(1) == b""  # closed by the server, not by our timeout
+    # ordinary clients, kept-alive between requests, are not affected
+    with httpx.Client(base_url=base, timeout=TIMEOUT) as client:
+        assert [client.get("/healthz").status_code for _ in range(3)] == [200, 200, 200]
