@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -46,8 +47,9 @@ def _signed_in(base: str, who: tuple[str, str]) -> Iterator[httpx.Client]:
         yield client
 
 
-def _chat(client: httpx.Client, question: str) -> str:
-    """Ask through Gradio's own API (what a script would call) and return the chat's last reply."""
+def _chat(client: httpx.Client, question: str, started: threading.Event | None = None) -> str:
+    """Ask through Gradio's own API (what a script would call) and return the chat's last reply; `started` is
+    set once the chat is working on the question (its "looking up" message came)."""
     r = client.post("/gradio_api/call/respond", json={"data": [question, [], [], None, None, None, None]})
     assert r.status_code == 200, r.text
     last = ""
@@ -58,6 +60,8 @@ def _chat(client: httpx.Client, question: str) -> str:
                 if isinstance(data, list) and data and isinstance(data[0], list) and data[0]:
                     content = data[0][-1]["content"]
                     last = content if isinstance(content, str) else "".join(p.get("text", "") for p in content)
+                    if started is not None and last.startswith("正在查找"):
+                        started.set()
     return last
 
 
@@ -214,3 +218,16 @@ def test_a_connection_that_never_finishes_its_request_head_is_closed(base):
     # ordinary clients, kept-alive between requests, are not affected
     with httpx.Client(base_url=base, timeout=TIMEOUT) as client:
         assert [client.get("/healthz").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_a_long_chat_question_does_not_hold_up_a_short_one(loopback, settings, service, tmp_path):
+    base = _server(loopback, settings, service, tmp_path, rate_limit_per_minute=1000)  # both from 127.0.0.1
+    finished: list[str] = []
+    long_started = threading.Event()
+    with _signed_in(base, OFFICIAL) as first, _signed_in(base, ADMIN) as second, ThreadPoolExecutor(1) as pool:
+        long = pool.submit(lambda: (_chat(first, LONG_Q, long_started), finished.append("long")))
+        assert long_started.wait(120)
+        assert "200亿元" in _chat(second, SHORT_Q)
+        finished.append("short")
+        long.result()
+    assert finished == ["short", "long"]  # with one chat job at a time it would wait for the long one
