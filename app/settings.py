@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     embedder: str = "e5-fp32"
     reranker: str = ""  # "" = off; a local cross-encoder path turns it on
 
+    # Processes reading, cleaning and chunking files while the embedder runs; 0 = chosen by corpus size and cores
+    # (index.ingest.ingest_workers: none below 500 files or 4 cores, where starting them costs more than they
+    # save), -1 = none; `python -m evals.bench.ingest --parallel` compares.
+    ingest_workers: int = Field(0, ge=-1, le=32)
     chunk_max_chars: int = Field(700, ge=100)  # e5 reads 512 tokens ≈ 700 Chinese characters
     # A rebuild keeping fewer than (1 - this share) of the serving build's documents is refused unless forced:
     # removing a document or two is an edit, losing half the corpus is an unmounted volume or a wrong folder.
