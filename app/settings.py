@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     # removing a document or two is an edit, losing half the corpus is an unmounted volume or a wrong folder.
     max_document_loss: float = Field(0.5, ge=0.0, le=1.0)
     # evals/bench/faiss_scale.py: exact flat search is 9 ms at 50k and 18 ms at 100k vectors (well under one
-    # query embedding), while HNSW at efSearch 96 recalled only 0.2-0.3 of the true top 10 on random vectors.
+    # query embedding), while HNSW at efSearch 96 recalled only 0.2-0.3 of the true top 10 on random vectors, and
+    # 0.83 on 100k real-based ones (evals/bench/scale.py; 0.94 at efSearch 384): not yet the 0.95 wanted.
     hnsw_threshold: int = Field(200_000, ge=1)
     # Where vectors live: FAISS files in the build (one machine) or a Milvus server shared by replicas.
     vector_backend: Literal["faiss", "milvus"] = "faiss"
