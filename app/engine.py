@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.build import SERVING, read_pointer, write_pointer
+from index.errors import IndexNotWritable
 from index.store import IndexStore
 from retriever.hybrid import Retriever
 
@@ -38,8 +39,15 @@ class IndexHolder:
         are told through the SERVING pointer and follow within `reload_poll_s`."""
         with self._reload_lock:
             engine = self._load(None)
+            # Announce before swapping: if the folder cannot be written, this worker must not move on alone
+            # and leave its siblings serving the old build.
+            try:
+                write_pointer(self.index_dir, SERVING, engine.store.path.name)
+            except OSError as exc:
+                raise IndexNotWritable(
+                    f"cannot tell the other workers about the reload: the index folder is not writable "
+                    f"({exc.strerror or type(exc).__name__}); the old index keeps serving") from exc
             self.engine = engine
-            write_pointer(self.index_dir, SERVING, engine.store.path.name)
             self._seen_announcement = self._announcement()
             return engine.store
 

@@ -19,9 +19,10 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message, "request_id": request_id_var.get()}, status_code=status,
-                        headers=headers)
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                   request_id: str | None = None) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message, "request_id": request_id or request_id_var.get()},
+                        status_code=status, headers=headers)
 
 
 def validation_message(exc: RequestValidationError) -> str:
@@ -52,6 +53,9 @@ def install(app: FastAPI) -> None:
         return error_response(exc.status_code, "http_error", str(exc.detail))
 
     @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return error_response(500, "internal_error", "the service failed to answer; quote the request id")
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Runs outside the request-id middleware (Starlette's outermost layer), so the id comes from the scope.
+        rid = getattr(request.state, "request_id", None) or request_id_var.get()
+        log.exception("unhandled error", extra={"fields": {"request_id": rid}})
+        return error_response(500, "internal_error", "the service failed to answer; quote the request id",
+                              {"X-Request-ID": rid}, rid)

@@ -17,6 +17,7 @@ from app import errors
 from app.accounts import Accounts
 from app.gate import Budget, Gate
 from app.observability import RequestContextMiddleware, configure_logging
+from app.proxies import ForwardedHeaderMiddleware
 from app.routes import admin, auth, documents, qa, tables
 from app.service import QAService
 from app.settings import Settings
@@ -74,4 +75,6 @@ def create_api(settings: Settings | None = None, service: QAService | None = Non
     # own proxy handling (which trusts 127.0.0.1 by default) is off in `policy-qa serve`.
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+        if settings.proxy_header == "forwarded":
+            app.add_middleware(ForwardedHeaderMiddleware)
     return app

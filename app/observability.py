@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -53,6 +54,9 @@ class RequestContextMiddleware:
         sent_id = headers.get(b"x-request-id", b"").decode("latin-1")
         rid = sent_id if 0 < len(sent_id) <= 64 and sent_id.replace("-", "").isalnum() else uuid.uuid4().hex
         token = request_id_var.set(rid)
+        # Unexpected errors are answered by Starlette's outermost handler, after this middleware has returned:
+        # the id travels in the scope so that answer carries it too (app.errors.unexpected).
+        scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
         status = 500
         declared = headers.get(b"content-length", b"0")
@@ -63,27 +67,33 @@ class RequestContextMiddleware:
                 status = 413
                 return
             received = 0
+            too_large = False
 
             async def limited_receive() -> Message:
-                nonlocal received
+                nonlocal received, too_large
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
                     if received > limit:
+                        too_large = True
                         raise _TooLarge()
                 return message
 
             async def send_with_id(message: Message) -> None:
                 nonlocal status
+                if too_large:  # a body without a length ran over while read; the app's own error is dropped
+                    return
                 if message["type"] == "http.response.start":
                     status = message["status"]
                     message.setdefault("headers", [])
                     message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
                 await send(message)
 
-            try:
+            with contextlib.suppress(_TooLarge):
                 await self.app(scope, limited_receive, send_with_id)
-            except _TooLarge:
+            if too_large:
+                # FastAPI turns any error while reading the body into "400 error parsing the body"; the client
+                # is told the real reason instead.
                 await _reject(send, rid, limit)
                 status = 413
         finally:

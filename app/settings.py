@@ -26,12 +26,17 @@ class Settings(BaseSettings):
     embedder: str = "e5-fp32"
     reranker: str = ""  # "" = off; a local cross-encoder path turns it on
 
+    # Processes reading, cleaning and chunking files while the embedder runs; 0 = chosen by corpus size and cores
+    # (index.ingest.ingest_workers: none below 500 files or 4 cores, where starting them costs more than they
+    # save), -1 = none; `python -m evals.bench.ingest --parallel` compares.
+    ingest_workers: int = Field(0, ge=-1, le=32)
     chunk_max_chars: int = Field(700, ge=100)  # e5 reads 512 tokens ≈ 700 Chinese characters
     # A rebuild keeping fewer than (1 - this share) of the serving build's documents is refused unless forced:
     # removing a document or two is an edit, losing half the corpus is an unmounted volume or a wrong folder.
     max_document_loss: float = Field(0.5, ge=0.0, le=1.0)
     # evals/bench/faiss_scale.py: exact flat search is 9 ms at 50k and 18 ms at 100k vectors (well under one
-    # query embedding), while HNSW at efSearch 96 recalled only 0.2-0.3 of the true top 10 on random vectors.
+    # query embedding), while HNSW at efSearch 96 recalled only 0.2-0.3 of the true top 10 on random vectors, and
+    # 0.83 on 100k real-based ones (evals/bench/scale.py; 0.94 at efSearch 384): not yet the 0.95 wanted.
     hnsw_threshold: int = Field(200_000, ge=1)
     # Where vectors live: FAISS files in the build (one machine) or a Milvus server shared by replicas.
     vector_backend: Literal["faiss", "milvus"] = "faiss"
@@ -75,6 +80,12 @@ class Settings(BaseSettings):
     max_waiting: int = Field(32, ge=0)
     # Proxies (addresses or CIDRs) whose X-Forwarded-For names the client; from anyone else it is ignored.
     trusted_proxies: list[str] = []
+    # Which header those proxies write: only that one is believed, since a proxy passes the other through from
+    # the client unchanged. "forwarded" is RFC 7239's `Forwarded: for=…;proto=…`.
+    proxy_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
+    # A connection must send a complete request head within this long of opening (or of its last response), and
+    # idle keep-alive connections close after it: uvicorn alone leaves a slow or silent head open for ever.
+    header_timeout_s: float = Field(10.0, gt=0)
     max_request_bytes: int = Field(16_384, ge=1024)
     max_upload_bytes: int = Field(20_000_000, ge=1024)  # admin document uploads
     admin_api_key: str = ""  # for scripts; "" leaves the admin endpoints to signed-in admins

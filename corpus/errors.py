@@ -25,6 +25,12 @@ class BadDocument(PolicyQAError):
         self.reason = reason
 
 
+class DocumentTooLarge(BadDocument):
+    """A document that expands past what the service reads (a .docx zip bomb)."""
+
+    status_code = 413
+
+
 class DocumentNotFound(PolicyQAError):
     status_code = 404
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import multiprocessing
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +15,8 @@ from corpus.clean import clean_text
 from corpus.errors import BadDocument, CorpusMissing
 from corpus.loaders import SUPPORTED_SUFFIXES, load_text
 from corpus.model import INTRO, MEASURE, Chunk, DocumentMeta, DocumentReport
+
+Catalog = dict[str, DocumentMeta]  # by source file name
 
 
 @dataclass(frozen=True)
@@ -44,39 +48,93 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def ingest_files(files: Iterable[Path], catalog_path: Path = DEFAULT_CATALOG,
-                 config: ChunkerConfig | None = None) -> IngestResult:
-    """Ingest every file; a file that cannot be read is reported and skipped, never fatal."""
-    catalog = load_catalog(catalog_path)
-    result = IngestResult()
+@dataclass(frozen=True)
+class FileResult:
+    """One file read, cleaned and chunked; `document` is None when it could not be (the report says why)."""
+
+    report: DocumentReport
+    document: Document | None
+    chunks: list[Chunk]
+
+
+def read_file(path: Path, catalog: Catalog, config: ChunkerConfig | None = None) -> FileResult:
+    """Read, clean and chunk one file; a file that cannot be read is reported, never raised."""
+    report = DocumentReport(doc_id="", source_file=path.name)
+    try:
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise BadDocument(str(path), f"unsupported file type '{path.suffix}'")
+        cleaned = clean_text(load_text(path))
+        if not cleaned.text.strip():
+            raise BadDocument(str(path), "no text left after removing page debris")
+    except BadDocument as exc:
+        report.error = exc.reason
+        return FileResult(report, None, [])
+    meta = catalog.get(path.name) or infer_meta(path.name, cleaned.text, cleaned.removed_lines)
+    chunked = chunk_document(meta, cleaned.text, config)
+    report.doc_id = meta.doc_id
+    report.chunks = len(chunked.chunks)
+    report.measures = len({c.measure for c in chunked.chunks if c.kind in (MEASURE, INTRO) and c.measure})
+    report.units_parsed = len({c.measure for c in chunked.chunks if c.lead_units or c.responsible_units})
+    report.warnings = chunked.warnings
+    if cleaned.removed_lines:
+        report.warnings.append(f"removed {len(cleaned.removed_lines)} page-debris line(s)")
+    return FileResult(report, Document(meta, cleaned.text), chunked.chunks)
+
+
+# A worker process's catalogue and chunker settings, set once by its initializer rather than sent with each file.
+_worker_args: tuple[Catalog, ChunkerConfig | None] | None = None
+
+
+def _start_worker(catalog_path: Path, config: ChunkerConfig | None) -> None:
+    global _worker_args
+    _worker_args = (load_catalog(catalog_path), config)
+
+
+def _read_in_worker(path: Path) -> FileResult:
+    assert _worker_args is not None
+    return read_file(path, *_worker_args)
+
+
+def iter_ingest(files: Iterable[Path], catalog_path: Path = DEFAULT_CATALOG, config: ChunkerConfig | None = None,
+                workers: int = 0) -> Iterator[FileResult]:
+    """Every file's result in the given order, as soon as it and those before it are ready. With `workers` ≥ 1
+    files are read in that many processes (spawned: the parent may hold torch's threads, which do not survive
+    a fork), so a caller embedding one file's chunks overlaps the reading of the next ones. A document id seen
+    before is reported as a duplicate and dropped."""
+    files = list(files)
     seen_ids: set[str] = set()
-    for path in files:
-        report = DocumentReport(doc_id="", source_file=path.name)
-        result.reports.append(report)
-        try:
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                raise BadDocument(str(path), f"unsupported file type '{path.suffix}'")
-            cleaned = clean_text(load_text(path))
-            if not cleaned.text.strip():
-                raise BadDocument(str(path), "no text left after removing page debris")
-        except BadDocument as exc:
-            report.error = exc.reason
-            continue
-        meta = catalog.get(path.name) or infer_meta(path.name, cleaned.text, cleaned.removed_lines)
-        if meta.doc_id in seen_ids:
-            report.error = f"duplicate document id '{meta.doc_id}'"
-            continue
-        seen_ids.add(meta.doc_id)
-        chunked = chunk_document(meta, cleaned.text, config)
-        report.doc_id = meta.doc_id
-        report.chunks = len(chunked.chunks)
-        report.measures = len({c.measure for c in chunked.chunks if c.kind in (MEASURE, INTRO) and c.measure})
-        report.units_parsed = len({c.measure for c in chunked.chunks if c.lead_units or c.responsible_units})
-        report.warnings = chunked.warnings
-        if cleaned.removed_lines:
-            report.warnings.append(f"removed {len(cleaned.removed_lines)} page-debris line(s)")
-        result.documents.append(Document(meta, cleaned.text))
-        result.chunks.extend(chunked.chunks)
+    if workers >= 1 and files:
+        pool = ProcessPoolExecutor(min(workers, len(files)), mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start_worker, initargs=(catalog_path, config))
+        results = pool.map(_read_in_worker, files, chunksize=1)
+    else:
+        pool = None
+        catalog = load_catalog(catalog_path)
+        results = (read_file(path, catalog, config) for path in files)
+    try:
+        for result in results:
+            if result.document is not None:
+                if result.report.doc_id in seen_ids:
+                    result.report.error = f"duplicate document id '{result.report.doc_id}'"
+                    result.report.doc_id = ""
+                    result = FileResult(result.report, None, [])
+                else:
+                    seen_ids.add(result.report.doc_id)
+            yield result
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def ingest_files(files: Iterable[Path], catalog_path: Path = DEFAULT_CATALOG,
+                 config: ChunkerConfig | None = None, workers: int = 0) -> IngestResult:
+    """Ingest every file; a file that cannot be read is reported and skipped, never fatal."""
+    result = IngestResult()
+    for one in iter_ingest(files, catalog_path, config, workers):
+        result.reports.append(one.report)
+        if one.document is not None:
+            result.documents.append(one.document)
+            result.chunks.extend(one.chunks)
     return result
 
 

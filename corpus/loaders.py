@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from charset_normalizer import from_bytes
 from docx.table import Table
 from pypdf import PdfReader
 
-from corpus.errors import BadDocument
+from corpus.errors import BadDocument, DocumentTooLarge
 from corpus.lang.numbering import starts_with_marker
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".html", ".htm", ".docx", ".pdf"})
@@ -32,6 +33,12 @@ _BINARY = "not a text file (binary content)"
 
 class _Unreadable(Exception):
     """Raised by a reader with a user-facing reason; `load_text` attaches the path."""
+
+    error: type[BadDocument] = BadDocument
+
+
+class _Expands(_Unreadable):
+    error = DocumentTooLarge
 
 
 def load_text(path: Path) -> str:
@@ -60,7 +67,7 @@ def load_text(path: Path) -> str:
     try:
         text = _tidy(_READERS[suffix](data))
     except _Unreadable as exc:
-        raise BadDocument(str(path), str(exc)) from None
+        raise exc.error(str(path), str(exc)) from None
     if not text:
         reason = _EMPTY
         if suffix == ".pdf":
@@ -260,6 +267,7 @@ def _read_html(data: bytes) -> str:
 def _read_docx(data: bytes) -> str:
     if data.startswith(b"\xd0\xcf\x11\xe0"):  # OLE container: a renamed .doc, or an encrypted .docx
         raise _Unreadable("cannot read .docx: this is a legacy Word .doc or password-protected file")
+    _check_expansion(data)
     try:
         document = docx.Document(io.BytesIO(data))
         lines: list[str] = []
@@ -272,6 +280,25 @@ def _read_docx(data: bytes) -> str:
     except Exception as exc:  # corrupt packages raise BadZipFile, KeyError, lxml and value errors alike
         raise _Unreadable(f"cannot read .docx: {_describe(exc)}") from exc
     return "\n".join(lines)
+
+
+# python-docx holds every part of the package in memory and lxml's tree is several times its XML: a 488 KB
+# .docx expanding to 303 MB took a worker to 1.6 GB. A 500-page text's document.xml is about 10 MB, and images
+# are stored already compressed, so 50 MB expanded leaves room for real documents and keeps a worker small.
+MAX_DOCX_EXPANDED_BYTES = 50_000_000
+
+
+def _check_expansion(data: bytes) -> None:
+    """Refuse a package whose parts expand past the bound, from the zip directory alone (zipfile never
+    yields more than a part's declared size, so a lying directory cannot get past this either)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            expanded = sum(info.file_size for info in package.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip: python-docx says why below
+    if expanded > MAX_DOCX_EXPANDED_BYTES:
+        raise _Expands(f"the .docx expands to {expanded / 1e6:.0f} MB, over the {MAX_DOCX_EXPANDED_BYTES / 1e6:.0f} MB "
+                       "this service reads (a compressed bomb, or a document to split)")
 
 
 def _docx_rows(table: Table) -> list[str]:

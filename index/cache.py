@@ -23,6 +23,7 @@ class EmbeddingCache:
         """`cache_dir` None keeps the vectors in memory only."""
         self.path = cache_dir / (re.sub(r"[^0-9A-Za-z._-]+", "_", model_id) + ".npz") if cache_dir else None
         self._vectors: dict[str, np.ndarray] = {}
+        self.added = 0  # vectors put since loading: the passages embedded by this build
         if self.path and self.path.exists():
             try:
                 with np.load(self.path) as data:
@@ -36,6 +37,7 @@ class EmbeddingCache:
         return self._vectors.get(key)
 
     def put(self, key: str, vector: np.ndarray) -> None:
+        self.added += key not in self._vectors
         self._vectors[key] = vector
 
     def save(self, keep: set[str] | None = None) -> None:

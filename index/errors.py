@@ -19,6 +19,12 @@ class IndexCorrupt(PolicyQAError):
     status_code = 503
 
 
+class IndexNotWritable(PolicyQAError):
+    """The index folder is read-only (a read-only volume, wrong owner): a reload cannot be announced."""
+
+    status_code = 503
+
+
 class IndexBusy(PolicyQAError):
     """Another build holds the lock."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +21,15 @@ from corpus.model import Chunk
 from corpus.targets import Target, targets
 from corpus.validity import Period, period
 from index.backends import open_vectors
-from index.build import FORMAT_VERSION, Manifest, current_build, file_checksum
+from index.build import FORMAT_VERSION, Manifest, current_build, file_checksum, library_versions
 from index.embedders import Embedder
 from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from index.tokenize import tokenizer_fingerprint
 from index.vectors import VectorIndex, VectorStoreConfig
 
 T = TypeVar("T")
+
+log = logging.getLogger("policy_qa.index")
 
 
 @dataclass
@@ -118,11 +122,23 @@ def check_build(build: Path) -> Manifest:
         manifest = Manifest(**fields)
     except (OSError, ValueError, TypeError, AttributeError) as exc:
         raise IndexCorrupt(f"index manifest in {build} is unreadable ({exc}); rebuild with `policy-qa index`") from exc
+    if manifest.tokenizer and manifest.tokenizer != tokenizer_fingerprint():
+        raise IndexMismatch(f"index in {build} was built with other BM25 tokens "
+                            f"({_differences(manifest.tokenizer, tokenizer_fingerprint())}); "
+                            "rebuild with `policy-qa index`")
+    if manifest.libraries and manifest.libraries != library_versions():
+        log.warning("index %s was built with other library versions (%s); it loads, but rebuild with `policy-qa "
+                    "index` if results look wrong", build.name, _differences(manifest.libraries, library_versions()))
     changed = [name for name, digest in manifest.checksums.items() if file_checksum(build / name) != digest]
     if changed:
         raise IndexCorrupt(f"index files in {build} are damaged ({', '.join(changed)} changed or missing since "
                            "the build); rebuild with `policy-qa index`")
     return manifest
+
+
+def _differences(built: dict[str, str], now: dict[str, str]) -> str:
+    return ", ".join(f"{name} {built.get(name, '-')} then, {now.get(name, '-')} now"
+                     for name in sorted(built.keys() | now.keys()) if built.get(name) != now.get(name))
 
 
 def load_build(build: Path, embedder: Embedder, vector_store: VectorStoreConfig | None = None) -> IndexStore:

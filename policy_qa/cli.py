@@ -200,6 +200,7 @@ def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[in
     from index.build import current_build
     from index.embedders import make_embedder
     from index.store import check_build
+    from policy_qa.protocol import HeadDeadlineH11Protocol
 
     # One request already keeps every core busy (the embedder runs in C, off the GIL), so split the cores
     # between workers instead of letting each spin up OpenMP threads for all of them (evals/bench/load.py).
@@ -220,9 +221,11 @@ def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[in
                    f"{password}\n(change it with `policy-qa users passwd admin`; add officials with "
                    "`policy-qa users add NAME`)", err=True)
     # proxy_headers off: uvicorn would trust X-Forwarded-For from 127.0.0.1 by default, letting anyone on this
-    # machine pose as any client; the app trusts exactly POLICY_QA_TRUSTED_PROXIES instead.
+    # machine pose as any client; the app trusts exactly POLICY_QA_TRUSTED_PROXIES instead. The protocol closes
+    # connections that do not finish their request head within the keep-alive timeout (policy_qa/protocol.py).
     uvicorn.run("policy_qa.server:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=workers, log_level="warning", proxy_headers=False)
+                workers=workers, log_level="warning", proxy_headers=False, http=HeadDeadlineH11Protocol,
+                timeout_keep_alive=settings.header_timeout_s)
 
 
 users = typer.Typer(help="The officials' accounts for the chat (roles: official, admin).", no_args_is_help=True)

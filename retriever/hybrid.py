@@ -3,18 +3,21 @@ measures and years a question names, and metadata filters."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from corpus.lang.docnumber import doc_number_key
 from corpus.lang.numbering import measure_match, measure_path
 from corpus.lang.orgs import unit_key
-from corpus.lang.text import normalize_for_search
+from corpus.lang.text import normalize_for_search, normalize_width
 from corpus.model import ANNEX, CLOSING, INTRO, LEAD, MEASURE, PREAMBLE, Chunk
 from index.embedders import Embedder
 from index.store import IndexStore
 from index.tokenize import tokenize
 from retriever.query import (
+    TITLE_QUOTED,
     QueryAnalysis,
     analyse,
     corpus_places,
@@ -82,7 +85,7 @@ class Retriever:
         self.embedder = embedder
         self.config = config or RetrievalConfig()
         self.reranker = reranker
-        self._doc_keys = {doc_id: document_keys(d.meta) for doc_id, d in store.documents.items()}
+        self._doc_index = _DocumentIndex(store)
         self.places = corpus_places(d.meta for d in store.documents.values())
         # Measure number → the chunks bearing it (their own number or their article's), once per index: a
         # measure the question names by number is a candidate even when neither channel ranks it.
@@ -133,15 +136,18 @@ class Retriever:
         ))
 
     def _doc_weights(self, analysis: QueryAnalysis) -> dict[str, float]:
-        """Documents the question points at: a 文号 selects one outright; city, alias and year boost."""
+        """Documents the question points at: a 文号 selects one outright; city, alias and year boost. Only the
+        documents the question's own words can point at are examined (_DocumentIndex), not every document."""
+        by_number = self._doc_index.by_number.get(analysis.doc_number) if analysis.doc_number else None
+        if by_number is not None and matches_doc_number(analysis, self.store.documents[by_number].meta):
+            return {by_number: self.config.doc_boost ** 3}
         text = analysis.text + " " + normalize_for_search(analysis.expansion)
         weights: dict[str, float] = {}
-        for doc_id, doc in self.store.documents.items():
-            if matches_doc_number(analysis, doc.meta):
-                return {doc_id: self.config.doc_boost ** 3}
-            hits = sum(key in text for key in self._doc_keys[doc_id])
-            hits += 2 * names_document(analysis, doc.meta)
-            hits += any(year_matches(y, doc.meta) for y in analysis.years)
+        for doc_id in self._doc_index.candidates(text, analysis):
+            meta = self.store.documents[doc_id].meta
+            hits = sum(key in text for key in self._doc_index.keys[doc_id])
+            hits += 2 * names_document(analysis, meta)
+            hits += any(year_matches(y, meta) for y in analysis.years)
             if hits:
                 weights[doc_id] = self.config.doc_boost ** min(hits, 2)
         return weights
@@ -202,3 +208,52 @@ class Retriever:
             order = [i for _, i in sorted(zip(scores, head, strict=True), key=lambda p: -p[0])] + order[cfg.rerank_top:]
         return [Hit(self.store.chunks[i], float(fused[i]), float(dense[i]), float(bm25[i]), r + 1)
                 for r, i in enumerate(order[:top_k])]
+
+
+class _DocumentIndex:
+    """Which documents a question's words can point at, built once per index so a query's cost does not grow
+    with the number of documents: the rules themselves (retriever.query) are then applied to those only.
+    Each lookup finds every document its rule could accept: a key found in the question is one of the
+    question's substrings; a title quoted for TITLE_QUOTED characters shares that many-character piece with
+    the question; a year is the document's or between the years its title names. Romanised titles, compared in
+    pinyin, are few and always examined."""
+
+    def __init__(self, store: IndexStore) -> None:
+        self.keys = {doc_id: document_keys(d.meta) for doc_id, d in store.documents.items()}
+        self.by_number: dict[tuple[str, ...], str] = {}
+        self._by_key: dict[str, list[str]] = {}
+        self._by_title_piece: dict[str, list[str]] = {}
+        self._by_year: dict[int, list[str]] = {}
+        self._romanised: list[str] = []
+        for doc_id, doc in store.documents.items():
+            meta = doc.meta
+            if meta.doc_number:
+                self.by_number.setdefault(doc_number_key(meta.doc_number), doc_id)  # the first, as a scan finds
+            for key in set(self.keys[doc_id]):
+                self._by_key.setdefault(key, []).append(doc_id)
+            title = normalize_for_search(meta.title)
+            if re.search(r"[\u4e00-\u9fff]", title):
+                for piece in {title[i:i + TITLE_QUOTED] for i in range(len(title) - TITLE_QUOTED + 1)}:
+                    self._by_title_piece.setdefault(piece, []).append(doc_id)
+            else:
+                self._romanised.append(doc_id)
+            # every year between the title's first and last four-digit number: a superset of any period it names
+            named = sorted(int(n) for n in re.findall(r"\d{4}", normalize_width(meta.title)))
+            years = {meta.year, *(range(named[0], named[-1] + 1) if named else ())} - {None}
+            for year in years:
+                self._by_year.setdefault(year, []).append(doc_id)
+        self._key_lengths = sorted({len(k) for k in self._by_key})
+        self._order = {doc_id: i for i, doc_id in enumerate(store.documents)}
+
+    def candidates(self, text: str, analysis: QueryAnalysis) -> list[str]:
+        """The documents the question might point at, in the index's order."""
+        found = set(self._romanised)
+        for length in self._key_lengths:
+            for i in range(len(text) - length + 1):
+                found.update(self._by_key.get(text[i:i + length], ()))
+        question = analysis.text
+        for i in range(len(question) - TITLE_QUOTED + 1):
+            found.update(self._by_title_piece.get(question[i:i + TITLE_QUOTED], ()))
+        for year in analysis.years:
+            found.update(self._by_year.get(year, ()))
+        return sorted(found, key=self._order.__getitem__)

@@ -120,6 +120,8 @@ def loopback():
 
     import uvicorn
 
+    from policy_qa.protocol import HeadDeadlineH11Protocol
+
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
     def start(app) -> str:
@@ -127,7 +129,8 @@ def loopback():
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                               proxy_headers=False, timeout_graceful_shutdown=5))
+                                               proxy_headers=False, timeout_graceful_shutdown=5,
+                                               http=HeadDeadlineH11Protocol, timeout_keep_alive=5))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         servers.append((server, thread))

@@ -6,6 +6,8 @@ key's tricks, upload path tricks."""
 from __future__ import annotations
 
 import json
+import socket
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -45,9 +47,10 @@ def _signed_in(base: str, who: tuple[str, str]) -> Iterator[httpx.Client]:
         yield client
 
 
-def _chat(client: httpx.Client, question: str) -> str:
+def _chat(client: httpx.Client, question: str, started: threading.Event | None = None) -> str:
     """Ask through Gradio's own API (what a script would call) and return the chat's last reply, or the message
-    refusing the question (the status line beside the box: such a question never enters the chat)."""
+    refusing the question (the status line beside the box: such a question never enters the chat); `started` is
+    set once the chat is working on the question (its "looking up" message came)."""
     r = client.post("/gradio_api/call/respond", json={"data": [question, [], [], None, None, None, None]})
     assert r.status_code == 200, r.text
     last = ""
@@ -58,6 +61,8 @@ def _chat(client: httpx.Client, question: str) -> str:
                 if isinstance(data, list) and data and isinstance(data[0], list) and data[0]:
                     content = data[0][-1]["content"]
                     last = content if isinstance(content, str) else "".join(p.get("text", "") for p in content)
+                    if started is not None and "正在查找" in last:
+                        started.set()
                 if isinstance(data, list) and len(data) > 3 and isinstance(data[3], str) and data[3]:
                     last = data[3]
     return last
@@ -167,3 +172,65 @@ def test_too_much_work_at_once_is_refused_with_503_and_retry_after(loopback, set
     refused = [r for r in responses if r.status_code == 503]
     assert refused and all(r.headers.get("retry-after") for r in refused)
     assert {r.status_code for r in responses} == {200, 503}
+
+
+def test_a_proxy_writing_rfc_7239_forwarded_names_the_client_and_x_forwarded_for_is_then_ignored(
+        loopback, settings, service, tmp_path):
+    base = _server(loopback, settings, service, tmp_path, rate_limit_per_minute=2, trusted_proxies=["127.0.0.0/8"],
+                   proxy_header="forwarded")
+    with httpx.Client(base_url=base, timeout=TIMEOUT) as proxy:
+        def search(headers: dict[str, str]) -> int:
+            return proxy.post("/api/search", json={"query": "稀土"}, headers=headers).status_code
+        first = {"Forwarded": 'for="[2001:db8:cafe::17]:4711";proto=https'}
+        # rotating X-Forwarded-For under the same Forwarded client gains nothing
+        assert [search({**first, "X-Forwarded-For": f"198.51.100.{i}"}) for i in range(3)] == [200, 200, 429]
+        assert search({"Forwarded": "for=192.0.2.60;proto=http, for=127.0.0.1"}) == 200
+
+
+def test_an_upload_without_the_key_is_refused_before_its_body_is_read(base):
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        # 10 MB announced (under the upload limit), a few bytes sent: the answer must not wait for the rest
+        sock.sendall(b"POST /admin/documents HTTP/1.1\r\nHost: x\r\nX-API-Key: wrong\r\n"
+                     b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 10000000\r\n\r\n--b\r\n")
+        reply = b""
+        while b"X-API-Key" not in reply and (part := sock.recv(65536)):
+            reply += part
+    assert reply.startswith(b"HTTP/1.1 401") and b"X-API-Key" in reply
+
+
+def test_a_connection_that_never_finishes_its_request_head_is_closed(base):
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as silent, \
+            socket.create_connection((host, int(port)), timeout=60) as trickling:
+        silent.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        trickling.sendall(b"GET /healthz HTTP/1.1\r\n")
+        trickling.settimeout(1)
+        for _ in range(60):  # a header line a second, as a slowloris client sends them
+            try:
+                trickling.sendall(b"X-Pad: 1\r\n")
+                if trickling.recv(1) == b"":
+                    break
+            except TimeoutError:
+                continue
+            except OSError:  # reset by the server
+                break
+        else:
+            raise AssertionError("a trickled request head kept its connection open for a minute")
+        assert silent.recv(1) == b""  # closed by the server, not by our timeout
+    # ordinary clients, kept-alive between requests, are not affected
+    with httpx.Client(base_url=base, timeout=TIMEOUT) as client:
+        assert [client.get("/healthz").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_a_long_chat_question_does_not_hold_up_a_short_one(loopback, settings, service, tmp_path):
+    base = _server(loopback, settings, service, tmp_path, rate_limit_per_minute=1000)  # both from 127.0.0.1
+    finished: list[str] = []
+    long_started = threading.Event()
+    with _signed_in(base, OFFICIAL) as first, _signed_in(base, ADMIN) as second, ThreadPoolExecutor(1) as pool:
+        long = pool.submit(lambda: (_chat(first, LONG_Q, long_started), finished.append("long")))
+        assert long_started.wait(120)
+        assert "200亿元" in _chat(second, SHORT_Q)
+        finished.append("short")
+        long.result()
+    assert finished == ["short", "long"]  # with one chat job at a time it would wait for the long one

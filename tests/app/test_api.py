@@ -129,6 +129,10 @@ def test_wrong_content_type_invalid_utf8_and_huge_bodies(client):
     r = client.post("/api/ask", content=b'{"question": "' + b"a" * 100_000 + b'"}',
                     headers={"content-type": "application/json"})
     assert r.status_code == 413 and r.json()["error"] == "payload_too_large"
+    # the same body sent in chunks, with no length declared up front, is refused for its size too
+    chunked = (part for part in [b'{"question": "', *[b"a" * 8192] * 4, b'"}'])
+    r = client.post("/api/ask", content=chunked, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "over 16384 bytes" in r.json()["message"], r.text
     deep = "[" * 5000 + "]" * 5000
     r = client.post("/api/ask", content=deep, headers={"content-type": "application/json"})
     assert 400 <= r.status_code < 500 and r.json()["error"]

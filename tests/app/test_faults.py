@@ -178,3 +178,37 @@ def test_reload_recovers_once_the_index_is_rebuilt(fresh_data_dir, embedder):
         r = client.post("/admin/reload", headers=KEY)
         assert r.status_code == 200, r.text
         assert FACT in client.post("/api/ask", json={"question": QUESTION}).json()["answer"]
+
+
+def test_reload_onto_a_read_only_index_folder_fails_before_swapping(fresh_data_dir, embedder, monkeypatch):
+    settings = Settings(data_dir=fresh_data_dir, admin_api_key="k", rate_limit_per_minute=10_000)
+    service = QAService(settings, embedder)
+    old_build = current_build(settings.index_dir)
+    with TestClient(create_api(settings, service)) as client:
+        new_build = settings.index_dir / "20991231T235959999999"
+        shutil.copytree(old_build, new_build)
+        write_pointer(settings.index_dir, CURRENT, new_build.name)
+
+        def read_only(*_: object) -> None:
+            raise PermissionError(13, "Permission denied")
+
+        monkeypatch.setattr("app.engine.write_pointer", read_only)
+        r = client.post("/admin/reload", headers=KEY)
+        assert r.status_code == 503 and r.json()["error"] == "index_not_writable", r.text
+        assert "not writable" in r.json()["message"] and "old index keeps serving" in r.json()["message"]
+        # this worker did not move on alone: its siblings, which follow SERVING, serve what it serves
+        assert service.store.path == old_build
+        monkeypatch.undo()
+        assert client.post("/admin/reload", headers=KEY).json()["documents"] == 5
+        assert service.store.path == new_build
+
+
+def test_an_unexpected_error_on_an_admin_route_keeps_its_request_id(settings, service, monkeypatch):
+    with TestClient(create_api(settings.model_copy(update={"admin_api_key": "k"}), service),
+                    raise_server_exceptions=False) as client:
+        monkeypatch.setattr(service, "reload", lambda: 1 / 0)
+        r = client.post("/admin/reload", headers={**KEY, "X-Request-ID": "ops-ticket-42"})
+        assert r.status_code == 500 and r.json()["error"] == "internal_error"
+        assert r.json()["request_id"] == r.headers["x-request-id"] == "ops-ticket-42"
+        r = client.post("/admin/reload", headers=KEY)
+        assert r.json()["request_id"] == r.headers["x-request-id"] != "-"

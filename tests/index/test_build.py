@@ -189,13 +189,17 @@ def test_rebuild_killed_midway_keeps_old_index(tmp_path):
     _corpus(tmp_path, 4)
     script = (  # noqa: UP031
         "import sys; sys.path.insert(0, %r); sys.path.insert(0, %r)\n"
-        "from test_build import FakeEmbedder\n"
+        "from pathlib import Path\nfrom test_build import FakeEmbedder\n"
         "from app.service import build_from_corpus\nfrom app.settings import Settings\n"
-        "build_from_corpus(Settings(data_dir=%r, corpus_dir=%r), FakeEmbedder(delay=0.5), show_progress=False)\n"
-    ) % (str(REPO), str(Path(__file__).parent), str(data), str(docs))
+        "class Marking(FakeEmbedder):\n"
+        "    def embed_passages(self, texts, **kw):\n"
+        "        Path(%r).touch()\n"
+        "        return super().embed_passages(texts, **kw)\n"
+        "build_from_corpus(Settings(data_dir=%r, corpus_dir=%r), Marking(delay=0.5), show_progress=False)\n"
+    ) % (str(REPO), str(Path(__file__).parent), str(tmp_path / "embedding"), str(data), str(docs))
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO)
     deadline = time.time() + 30
-    while not list(settings.index_dir.glob(".tmp-*")) and time.time() < deadline:
+    while not (tmp_path / "embedding").exists() and time.time() < deadline:
         time.sleep(0.1)
     time.sleep(0.5)
     os.kill(proc.pid, signal.SIGKILL)
@@ -222,3 +226,39 @@ def test_a_failed_build_leaves_no_temporary_folder_and_the_old_index_serves(tmp_
         build_from_corpus(settings, FailingEmbedder(), show_progress=False)
     assert not list(settings.index_dir.glob(".tmp-*"))
     assert current_build(settings.index_dir) == old
+
+
+def test_files_read_in_worker_processes_index_the_same_chunks_in_the_same_order(tmp_path, capsys):
+    docs = _corpus(tmp_path, 9)
+    (docs / "doc9.txt").write_text((docs / "doc3.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    serial = build_from_corpus(Settings(data_dir=tmp_path / "serial", corpus_dir=docs, ingest_workers=-1),
+                               FakeEmbedder(), show_progress=False)
+    emb = FakeEmbedder()
+    parallel = build_from_corpus(Settings(data_dir=tmp_path / "parallel", corpus_dir=docs, ingest_workers=2), emb)
+    assert (parallel / "chunks.jsonl").read_text() == (serial / "chunks.jsonl").read_text()
+    assert (parallel / "documents.jsonl").read_text() == (serial / "documents.jsonl").read_text()
+    manifest = json.loads((parallel / "manifest.json").read_text())
+    assert manifest["documents"] == 10 and manifest["embedded_chunks"] == emb.embedded > 0
+    # progress and the throughput at the end, for whoever watches a long ingest
+    err = capsys.readouterr().err
+    assert "ingest" in err and "11/11" in err
+    assert "ingested 10 of 11 files" in err and "chunks/s" in err
+
+
+def test_the_manifest_names_library_versions_and_an_index_of_other_tokens_is_refused(tmp_path, caplog):
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=_corpus(tmp_path, 1))
+    build = build_from_corpus(settings, FakeEmbedder(), show_progress=False)
+    manifest = json.loads((build / "manifest.json").read_text())
+    assert {"faiss-cpu", "bm25s", "torch"} <= manifest["libraries"].keys()
+    assert {"jieba", "opencc", "jieba dict.txt", "stopwords.txt"} == manifest["tokenizer"].keys()
+    # built by another faiss: loads, with a warning naming it
+    (build / "manifest.json").write_text(json.dumps({**manifest, "libraries": {
+        **manifest["libraries"], "faiss-cpu": "0.9"}}))
+    assert len(load_index(settings.index_dir, FakeEmbedder()).documents) == 1
+    assert "faiss-cpu 0.9 then" in caplog.text
+    # built with another stop-word list: its BM25 tokens are not the query's, so it is refused
+    (build / "manifest.json").write_text(json.dumps({**manifest, "tokenizer": {
+        **manifest["tokenizer"], "stopwords.txt": "0123456789abcdef"}}))
+    with pytest.raises(IndexMismatch, match=r"other BM25 tokens \(stopwords.txt 0123456789abcdef then, \w+ now\)"):
+        load_index(settings.index_dir, FakeEmbedder())
