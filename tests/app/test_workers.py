@@ -72,6 +72,11 @@ def test_two_worker_server_reloads_everywhere_without_dropping_requests(fresh_da
 
     try:
         server.wait_ready()
+        # Both workers must be serving before the new build exists: one starting after it would load it directly
+        # and have nothing to follow (seen on a loaded machine).
+        deadline = time.monotonic() + 180
+        while server.log_tail(2000).count("Application startup complete") < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
         old = builds_seen(1).pop()
         (corpus / "test-city.txt").write_text(NEW_DOC, encoding="utf-8")
         new = build_from_corpus(settings, embedder, show_progress=False).name
