@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
-from app.answer.model import Answer
+from app.answer.model import Answer, Thread
 from index.store import IndexStore
 from retriever.hybrid import Filters, Hit
 
@@ -48,13 +48,44 @@ class Turn(BaseModel):
     content: Annotated[str, StringConstraints(max_length=4000)]
 
 
+_Id = Annotated[str, StringConstraints(max_length=300)]
+
+
+class ContextIO(BaseModel):
+    """What the conversation is about after an answer. Each answer returns it; send it back unchanged with the
+    next question so a follow-up ("牵头单位呢?") is resolved against the measures that answer cited."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: Annotated[str, StringConstraints(max_length=QUESTION_MAX_CHARS * 2)] = Field(
+        "", description="the standalone question last answered")
+    doc_ids: list[_Id] = Field(default_factory=list, max_length=20, description="the documents it was about")
+    chunk_ids: list[_Id] = Field(default_factory=list, max_length=20, description="the measures its answer cited")
+
+    def to_thread(self) -> Thread:
+        return Thread(self.question, tuple(self.doc_ids), tuple(self.chunk_ids))
+
+    @classmethod
+    def of(cls, thread: Thread) -> ContextIO:
+        return cls(question=thread.question, doc_ids=list(thread.doc_ids), chunk_ids=list(thread.chunk_ids))
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: Question
     top_k: int | None = Field(None, ge=1, le=20)
     filters: FiltersIn | None = None
-    history: list[Turn] = Field(default_factory=list, max_length=20)  # accepted; answers stand alone today
+    history: list[Turn] = Field(default_factory=list, max_length=20, description=(
+        "the conversation so far, oldest first; its user turns resolve a follow-up when no `context` is sent"))
+    context: ContextIO | None = Field(None, description=(
+        "the `context` the previous answer returned; with it a follow-up is resolved against the cited measures. "
+        "The server stores no conversation: leave both out to ask a question on its own"))
+
+    def conversation(self) -> dict[str, object]:
+        """The keyword arguments QAService.ask takes for the conversation."""
+        return {"history": [(t.role, t.content) for t in self.history],
+                "context": self.context.to_thread() if self.context else None}
 
 
 class HitOut(BaseModel):
@@ -106,12 +137,20 @@ class AskResponse(BaseModel):
     # or the composer that answered ("places_and_years", "quote", "units", …).
     reason: str = "ok"
     rule: str = ""
+    resolved_question: str = Field("", description=(
+        "the standalone question answered, when the question was a follow-up resolved from the conversation "
+        "(shown as 理解为：…); empty when it stood alone or a question back was asked"))
+    followup: str = Field("standalone", description=(
+        "how the question leaned on the conversation: standalone, clarify (the answer is a question back), "
+        "aspect, measure, next_measure, document, unit, place, year, subject, or llm"))
+    context: ContextIO = Field(default_factory=ContextIO, description="send back with the next question")
 
     @classmethod
     def of(cls, answer: Answer) -> AskResponse:
         return cls(
             answer=answer.answer, abstained=answer.abstained, confidence=answer.confidence, mode=answer.mode,
-            reason=answer.reason, rule=answer.rule,
+            reason=answer.reason, rule=answer.rule, followup=answer.followup, context=ContextIO.of(answer.context),
+            resolved_question=answer.resolved if answer.followup not in ("standalone", "clarify") else "",
             citations=[CitationOut(n=c.n, chunk_id=c.hit.chunk.chunk_id, doc_id=c.hit.chunk.doc_id,
                                    title=c.hit.chunk.title, measure=c.hit.chunk.measure, text=c.hit.chunk.text,
                                    score=round(c.hit.score, 6), heading_path=list(c.hit.chunk.heading_path),

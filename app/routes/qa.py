@@ -32,7 +32,8 @@ def search(body: SearchRequest, service: ServiceDep, gate: GateDep, client: Clie
 @router.post("/ask", response_model=AskResponse)
 def ask(body: AskRequest, service: ServiceDep, gate: GateDep, client: ClientDep) -> AskResponse:
     with gate.admit(client, body.question):
-        answer = service.ask(body.question, body.top_k, body.filters.to_filters() if body.filters else None)
+        answer = service.ask(body.question, body.top_k, body.filters.to_filters() if body.filters else None,
+                             **body.conversation())
     log.info("answered", extra={"fields": {"abstained": answer.abstained, "citations": len(answer.citations),
                                            "mode": answer.mode, "confidence": answer.confidence}})
     return AskResponse.of(answer)
@@ -50,7 +51,7 @@ async def ask_stream(body: AskRequest, service: ServiceDep, gate: GateDep,
     def answer() -> list[tuple[str, object]] | dict[str, str]:
         with gate.admit(client, body.question):  # answered before the stream opens, so a slot never leaks
             try:
-                return list(service.ask_stream(body.question, body.top_k, filters))
+                return list(service.ask_stream(body.question, body.top_k, filters, **body.conversation()))
             except PolicyQAError as exc:
                 return {"error": type(exc).__name__, "message": exc.message, "request_id": rid}
             except Exception:
@@ -66,7 +67,8 @@ async def ask_stream(body: AskRequest, service: ServiceDep, gate: GateDep,
         for event, payload in steps:
             if isinstance(payload, Answer):
                 full = AskResponse.of(payload).model_dump()
-                data = full if event == "done" else {k: full[k] for k in ("citations", "abstained", "confidence")}
+                data = full if event == "done" else {k: full[k] for k in ("citations", "abstained", "confidence",
+                                                                         "resolved_question")}
             else:
                 data = {"text": payload}
             yield {"event": event, "data": json.dumps(data, ensure_ascii=False)}
