@@ -18,6 +18,7 @@ from pypinyin import lazy_pinyin
 from app.answer.model import Thread
 from corpus.errors import ChunkNotFound
 from corpus.lang.numbering import measure_match, measure_path, strip_marker
+from corpus.lang.places import division_codes
 from corpus.lang.text import normalize_for_search, normalize_width
 from corpus.lang.words import DATA, word_list
 from corpus.model import INTRO, MEASURE, Chunk
@@ -403,9 +404,10 @@ class Resolver:
                                f"{aspect or '有哪些规定'}"), SUBJECT_FORM, doc_ids)
 
     def _places(self, before: QueryAnalysis, docs: Sequence[str]) -> list[str]:
-        """The places the previous question named, and its documents' cities (a question about 包头's plan
-        need not say 包头)."""
-        return list(dict.fromkeys([*before.places, *(c for d in docs[:1] if (c := self._city(d)))]))
+        """The places the previous question named (its words that are divisions too: jieba does not always
+        tag 包头 a place), and its documents' cities (a question about 包头's plan need not say 包头)."""
+        named = [w for w in jieba.cut(before.original) if len(w) >= 2 and division_codes(w)]
+        return list(dict.fromkeys([*before.places, *named, *(c for d in docs[:1] if (c := self._city(d)))]))
 
     def _city(self, doc_id: str) -> str:
         meta = self.store.document(doc_id).meta

@@ -44,7 +44,8 @@ def _entities(text: str, analysis: QueryAnalysis) -> set[str]:
     found = {f"《{t}》" for t in re.findall(r"《([^》]+)》", text)}
     found |= {f"place:{p}" for p in analysis.places} | {f"year:{y}" for y in analysis.years}
     found |= {f"measure:{m.number:g}" for m in analysis.measures}
-    found |= {f"org:{o}" for o in ORG_IN_TEXT.findall(folded)}
+    # Read in the analysis's text too: without its particles an organisation ends the text ("…市教育局吗?").
+    found |= {f"org:{o}" for t in (folded, analysis.text) for o in ORG_IN_TEXT.findall(t)}
     found |= {f"figure:{n}" for n in re.findall(r"\d+(?:\.\d+)?", re.sub(r"《[^》]*》", "", folded))}
     return found
 
