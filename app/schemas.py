@@ -150,7 +150,7 @@ class AskResponse(BaseModel):
         return cls(
             answer=answer.answer, abstained=answer.abstained, confidence=answer.confidence, mode=answer.mode,
             reason=answer.reason, rule=answer.rule, followup=answer.followup, context=ContextIO.of(answer.context),
-            resolved_question=answer.resolved if answer.followup not in ("standalone", "clarify") else "",
+            resolved_question=answer.resolved,
             citations=[CitationOut(n=c.n, chunk_id=c.hit.chunk.chunk_id, doc_id=c.hit.chunk.doc_id,
                                    title=c.hit.chunk.title, measure=c.hit.chunk.measure, text=c.hit.chunk.text,
                                    score=round(c.hit.score, 6), heading_path=list(c.hit.chunk.heading_path),

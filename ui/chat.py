@@ -90,6 +90,8 @@ def _answer_md(answer: Answer) -> str:
         else:
             out.append(_md(f"[{part}]"))
     head = f"**{ABSTAINED}**\n\n" if answer.abstained else ""
+    if answer.resolved:  # how a follow-up was understood, so a wrong reading is visible
+        head = f"*理解为：{_md(answer.resolved)}*\n\n" + head
     return head + "".join(out)
 
 
@@ -189,8 +191,15 @@ def build_chat(app: FastAPI) -> gr.Blocks:
             return '<div class="pq-hint">该条文已不在当前索引中。</div>'
         return _evidence_html(svc, chunk, f"[{n}] 引用原文")
 
-    def respond(question: str, history: list[dict[str, Any]], doc_ids: list[str] | None, region: str | None,
-                issuer: str | None, year_from: float | None,
+    def respond_in_thread(question: str, history: list[dict[str, Any]], thread: dict[str, Any],
+                          doc_ids: list[str] | None, region: str | None, issuer: str | None, year_from: float | None,
+                          year_to: float | None, request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        """`respond`, keeping the conversation (its turns and the last answer's context) for follow-ups."""
+        for out in respond(question, history, thread, doc_ids, region, issuer, year_from, year_to, request):
+            yield (*out, thread)
+
+    def respond(question: str, history: list[dict[str, Any]], thread: dict[str, Any], doc_ids: list[str] | None,
+                region: str | None, issuer: str | None, year_from: float | None,
                 year_to: float | None, request: gr.Request) -> Iterator[tuple[Any, ...]]:
         question = (question or "").strip()
         if not question:
@@ -206,7 +215,7 @@ def build_chat(app: FastAPI) -> gr.Blocks:
         try:  # the same validation, rate limit and slots as POST /api/ask; the answer is made in one go
             question = check_question(question)
             with gate.admit(_client(request), question):
-                steps = list(svc.ask_stream(question, None, filters))
+                steps = list(svc.ask_stream(question, None, filters, thread.get("turns", ()), thread.get("context")))
         except (RateLimited, Overloaded, ValueError) as exc:
             history[-1] = {"role": "assistant", "content": _md(_refusal(exc))}
             yield history, history, gr.skip(), gr.skip(), "", gr.skip()
@@ -223,6 +232,9 @@ def build_chat(app: FastAPI) -> gr.Blocks:
                     history[-1] = {"role": "assistant", "content": _md(text)}
                     yield history, history, gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 elif kind == "done" and isinstance(payload, Answer):
+                    turns = [*thread.get("turns", ()), ("user", question), ("assistant", payload.answer)]
+                    thread["turns"] = turns[-20:]
+                    thread["context"] = payload.context
                     history[-1] = {"role": "assistant", "content": _answer_md(payload)}
                     choices = [(_cite_label(c.n, c.hit.chunk), _ref(c.n, c.hit.chunk.chunk_id))
                                for c in payload.citations]
@@ -290,10 +302,12 @@ def build_chat(app: FastAPI) -> gr.Blocks:
                     chatbot = gr.Chatbot(label="对话", height=460, elem_id="pq-chat", latex_delimiters=[],
                                          feedback_options=None, buttons=[])
                     history = gr.State([])
+                    thread = gr.State({})  # the conversation the next question is resolved against
                     with gr.Row():
                         question = gr.Textbox(placeholder="请输入问题，按 Enter 发送", show_label=False,
                                               scale=5, max_length=QUESTION_MAX_CHARS, elem_id="pq-question")
                         send = gr.Button("发送", variant="primary", scale=1, elem_id="pq-send")
+                        clear = gr.Button("清空对话", scale=1, elem_id="pq-clear")
                     gr.Examples(EXAMPLES, inputs=[question], label="示例问题（点击填入）")
                     with gr.Accordion("筛选条件", open=False):
                         doc_filter = gr.Dropdown(label="文件", multiselect=True, choices=[])
@@ -325,15 +339,16 @@ def build_chat(app: FastAPI) -> gr.Blocks:
             reindex_go = gr.Button("重建索引", elem_id="pq-reindex")
             reindex_status = gr.Markdown(elem_id="pq-reindex-status")
 
-        ask_inputs = [question, history, doc_filter, region, issuer, year_from, year_to]
-        ask_outputs = [chatbot, history, question, sources, copy_box, evidence]
-        send.click(respond, ask_inputs, ask_outputs)
-        question.submit(respond, ask_inputs, ask_outputs)
+        ask_inputs = [question, history, thread, doc_filter, region, issuer, year_from, year_to]
+        ask_outputs = [chatbot, history, question, sources, copy_box, evidence, thread]
+        send.click(respond_in_thread, ask_inputs, ask_outputs)
+        question.submit(respond_in_thread, ask_inputs, ask_outputs)
+        clear.click(lambda: ([], [], {}), None, [chatbot, history, thread])
         sources.input(show_ref, [sources], [evidence])
         cite_go.click(show_ref, [cite_ref], [evidence], js="(r) => window.pqCiteRef || r")
         browse_doc.change(measures, [browse_doc], [browse_measure, measure_view])
         browse_measure.change(show_measure, [browse_measure], [measure_view])
-        chatbot.clear(lambda: [], None, [history])
+        chatbot.clear(lambda: ([], {}), None, [history, thread])
         reindex_go.click(reindex, None, [reindex_status], concurrency_limit=1)
         blocks.load(load, None, [doc_filter, region, issuer, catalogue, browse_doc])
     return blocks

@@ -45,7 +45,7 @@ def converse(question: str, history: Sequence[tuple[str, str]], context: Thread 
         filters = Filters(resolution.doc_ids, kept.issuer, kept.region, kept.year_from, kept.year_to, kept.lead_unit)
     answer = ask(resolution.question, retriever, store, top_k=top_k, min_coverage=min_coverage, filters=filters,
                  llm=llm)
-    answer.resolved = resolution.display
+    answer.resolved = resolution.display if resolution.inherited else ""
     answer.followup = resolution.form
     answer.context = context_of(thread, resolution, [c.hit.chunk for c in answer.citations], answer.abstained)
     return answer

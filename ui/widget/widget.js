@@ -1,7 +1,8 @@
 /*
  * policy-qa chat widget client.
  *
- * - Sends ONLY {question} to POST {API_BASE}/api/ask/stream (no cookies, no history).
+ * - Sends {question, history, context} to POST {API_BASE}/api/ask/stream (no cookies): the thread lives in
+ *   this page only, for its life, so follow-ups ("牵头单位呢?") are resolved; the server stores nothing.
  * - Reads the text/event-stream response with fetch + ReadableStream reader.
  * - Renders all server/document text with textContent / text nodes only
  *   (never innerHTML), so it works under a strict CSP (default-src 'self').
@@ -296,6 +297,7 @@
     bubble.classList.remove("pq-pending", "pq-error", "pq-streaming");
     bubble.classList.toggle("pq-abstained", abstained);
 
+    if (data.resolved) bubble.appendChild(el("p", "pq-resolved", "理解为：" + data.resolved));
     if (abstained) bubble.appendChild(el("p", "pq-notice-title", TEXT.abstained));
     if (answer) {
       var ans = el("div", "pq-answer");
@@ -353,6 +355,8 @@
     }, function () { return {}; });
   }
 
+  var thread = { history: [], context: null }; // the conversation, kept for the page's life
+
   function ask(question) {
     var userMsg = addMessage("user");
     userMsg.bubble.textContent = question;
@@ -406,8 +410,13 @@
         renderFinal(bot, {
           answer: typeof data.answer === "string" ? data.answer : state.streamed,
           citations: Array.isArray(data.citations) ? data.citations : state.citations,
-          abstained: typeof data.abstained === "boolean" ? data.abstained : state.abstained
+          abstained: typeof data.abstained === "boolean" ? data.abstained : state.abstained,
+          resolved: str(data.resolved_question)
         });
+        thread.history.push({ role: "user", content: question },
+                            { role: "assistant", content: str(data.answer).slice(0, 4000) });
+        thread.history = thread.history.slice(-20);
+        thread.context = data.context && typeof data.context === "object" ? data.context : null;
       } else if (type === "error") {
         state.errored = true;
         var code = str(data.error);
@@ -420,7 +429,7 @@
     fetch(API_BASE + "/api/ask/stream", {
       method: "POST",
       headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
-      body: JSON.stringify({ question: question }),
+      body: JSON.stringify({ question: question, history: thread.history, context: thread.context }),
       credentials: "omit",
       cache: "no-store",
       signal: controller ? controller.signal : undefined
