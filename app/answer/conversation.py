@@ -5,8 +5,8 @@ server keeps nothing: the conversation travels with the client."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 from app.answer import rewrite
 from app.answer.followup import CLARIFY, STANDALONE, Resolution, Resolver, context_of
@@ -14,8 +14,6 @@ from app.answer.model import Answer, Thread
 from app.answer.pipeline import LLMConfig, ask
 from index.store import IndexStore
 from retriever.hybrid import Filters, Retriever
-
-log = logging.getLogger("policy_qa.answer")
 
 
 def resolve(question: str, history: Sequence[tuple[str, str]], context: Thread | None, retriever: Retriever,
@@ -26,7 +24,8 @@ def resolve(question: str, history: Sequence[tuple[str, str]], context: Thread |
     resolver = Resolver(store, retriever.analyse)
     thread = resolver.thread(history, context)
     resolution = resolver.resolve(question, thread)
-    if llm and resolution.form != STANDALONE:  # the rules found a follow-up, resolved or not
+    # Only a question the rules found to be a follow-up is rewritten: a topic switch never meets the model.
+    if llm and resolution.form != STANDALONE:
         rewritten = rewrite.rewrite(question, history, thread, store, retriever.analyse, llm)
         if rewritten:
             resolution = Resolution(rewritten, "llm", resolution.doc_ids)
@@ -36,13 +35,14 @@ def resolve(question: str, history: Sequence[tuple[str, str]], context: Thread |
 def converse(question: str, history: Sequence[tuple[str, str]], context: Thread | None, retriever: Retriever,
              store: IndexStore, *, top_k: int, min_coverage: float, filters: Filters | None = None,
              llm: LLMConfig | None = None) -> Answer:
+    """The answer to `question` in its conversation, with the question answered and the context to send back;
+    a question back when the follow-up cannot be resolved."""
     resolution, thread = resolve(question, history, context, retriever, store, llm)
     if resolution.form == CLARIFY:
         return Answer(resolution.clarify, [], False, 0.0, mode="clarify", reason="the question's reference is unclear",
                       rule="followup_clarify", resolved="", followup=CLARIFY, context=thread)
-    if resolution.doc_ids and not (filters and filters.doc_ids):
-        kept = filters or Filters()
-        filters = Filters(resolution.doc_ids, kept.issuer, kept.region, kept.year_from, kept.year_to, kept.lead_unit)
+    if resolution.doc_ids and not (filters and filters.doc_ids):  # the user's own choice of documents wins
+        filters = replace(filters or Filters(), doc_ids=resolution.doc_ids)
     answer = ask(resolution.question, retriever, store, top_k=top_k, min_coverage=min_coverage, filters=filters,
                  llm=llm)
     answer.resolved = resolution.display if resolution.inherited else ""

@@ -18,7 +18,7 @@ from pypinyin import lazy_pinyin
 from app.answer.model import Thread
 from corpus.errors import ChunkNotFound
 from corpus.lang.numbering import measure_match, measure_path, strip_marker
-from corpus.lang.places import division_codes
+from corpus.lang.places import division_codes, short_name
 from corpus.lang.text import normalize_for_search, normalize_width
 from corpus.lang.words import DATA, word_list
 from corpus.model import INTRO, MEASURE, Chunk
@@ -113,9 +113,14 @@ def _aspect_phrases() -> re.Pattern[str]:
 
 
 def _tidy(text: str) -> str:
-    """Markers removed: no leading 的/comma, one question mark."""
-    text = re.sub(r"^[\s的,，、]+|[\s?？。]+$", "", text)
-    return text
+    """Without a leading 的 or comma and without the closing question mark."""
+    return re.sub(r"^[\s的,，、]+|[\s?？。]+$", "", text)
+
+
+def _unwrapped(text: str) -> str:
+    """The question inside its elliptical opening and ending: "那广州的呢?" → "广州"."""
+    r = rules()
+    return _tidy(r.ellipsis_close.sub("", r.ellipsis_open.sub("", text, count=1)))
 
 
 def _ask(text: str) -> str:
@@ -191,8 +196,12 @@ class Resolver:
         if not chunks:
             return None
         words = _subject_words(thread.question, self.analyse(thread.question)) if len(chunks) > 1 else []
-        heading = lambda c: _fold(c.heading_path[-1]) if c.heading_path else ""  # noqa: E731
-        return max(chunks, key=lambda c: (sum(w in heading(c) for w in words), c.kind == MEASURE, -chunks.index(c)))
+
+        def fit(c: Chunk) -> tuple[int, bool, int]:
+            heading = _fold(c.heading_path[-1]) if c.heading_path else ""
+            return sum(w in heading for w in words), c.kind == MEASURE, -chunks.index(c)
+
+        return max(chunks, key=fit)
 
     def _docs(self, thread: Thread) -> tuple[str, ...]:
         """The conversation's documents, the cited measures' first."""
@@ -210,7 +219,7 @@ class Resolver:
         others = bool(r.other_places.search(folded))
         pronoun = next((p for p in (r.document_pronoun, r.unit_pronoun, r.measure_pronoun) if p.search(folded)), None)
         close = bool(r.ellipsis_close.search(folded))
-        remainder = _tidy(r.ellipsis_close.sub("", r.ellipsis_open.sub("", text, count=1)))
+        remainder = _unwrapped(text)
         # "What about Hohhot?", "那晶硅光伏?": an opening and a short phrase that asks nothing of its own.
         fragment = bool(r.ellipsis_open.match(text)) and 0 < len(_words(_fold(remainder))) <= 4 and not any(
             w in r.aspect for w in _words(_fold(remainder)))
@@ -291,7 +300,7 @@ class Resolver:
         text = normalize_width(question)
         if pronoun is not None:
             return subject.ask(ASPECT_FORM, lambda s: _ask(self._replace(text, pronoun, s)))
-        asked = _tidy(rules().ellipsis_close.sub("", rules().ellipsis_open.sub("", text, count=1)))
+        asked = _unwrapped(text)
         return subject.ask(ASPECT_FORM, lambda s: _ask(f"{s}的{asked}"))
 
     @staticmethod
@@ -367,8 +376,7 @@ class Resolver:
             return next((i for i, (a, b) in enumerate(zip(path[:-1], here, strict=False)) if a != b),
                         min(len(path) - 1, len(here)))
 
-        remainder = _tidy(rules().ellipsis_close.sub("", rules().ellipsis_open.sub("", normalize_width(question),
-                                                                                    count=1)))
+        remainder = _unwrapped(normalize_width(question))
         aspect = _aspect_split(remainder)[1] or self._carried_aspect(thread)
         if not matching:  # the pipeline then says the document has no such measure
             title = f"《{self.store.document(doc).meta.title}》"
@@ -416,17 +424,21 @@ class Resolver:
 
     @staticmethod
     def _with_place(previous: str, places: Sequence[str], place: str) -> str:
-        if places:
-            old = "|".join(map(re.escape, sorted(places, key=len, reverse=True)))
-            replaced = re.sub(rf"(?:{old})(?:市|省|自治区|地区|县|区)?", place, previous, count=1)
-            if replaced != previous:
-                return replaced
+        """The previous question about `place` instead: the first old place replaced with its level suffix
+        (包头市 → 广州), or `place` put in front when it named none."""
+        for old in sorted(places, key=len, reverse=True):
+            i = previous.find(old)
+            if i >= 0:
+                # The longest run from the old name that is still that place (包头市, 内蒙古自治区).
+                end = max(j for j in range(i + len(old), min(len(previous), i + len(old) + 3) + 1)
+                          if short_name(previous[i:j]) == old or j == i + len(old))
+                return previous[:i] + place + previous[end:]
         return f"{place}{previous}"
 
     @staticmethod
     def _with_year(previous: str, before: QueryAnalysis, year: int) -> str:
         if before.years:
-            return re.sub(rf"{before.years[0]}", str(year), previous, count=1)
+            return previous.replace(str(before.years[0]), str(year), 1)
         return f"{year}年{previous}"
 
     def _other_places(self, thread: Thread, docs: Sequence[str], analysis: QueryAnalysis) -> Resolution:
