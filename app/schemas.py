@@ -49,6 +49,7 @@ class Turn(BaseModel):
 
 
 _Id = Annotated[str, StringConstraints(max_length=300)]
+CONTEXT_QUESTION_MAX_CHARS = 2 * QUESTION_MAX_CHARS
 
 
 class ContextIO(BaseModel):
@@ -57,7 +58,7 @@ class ContextIO(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: Annotated[str, StringConstraints(max_length=QUESTION_MAX_CHARS * 2)] = Field(
+    question: Annotated[str, StringConstraints(max_length=CONTEXT_QUESTION_MAX_CHARS)] = Field(
         "", description="the standalone question last answered")
     doc_ids: list[_Id] = Field(default_factory=list, max_length=20, description="the documents it was about")
     chunk_ids: list[_Id] = Field(default_factory=list, max_length=20, description="the measures its answer cited")
@@ -67,7 +68,9 @@ class ContextIO(BaseModel):
 
     @classmethod
     def of(cls, thread: Thread) -> ContextIO:
-        return cls(question=thread.question, doc_ids=list(thread.doc_ids), chunk_ids=list(thread.chunk_ids))
+        # A resolved question names its document and measure too: it may outgrow what a client sent.
+        return cls(question=thread.question[:CONTEXT_QUESTION_MAX_CHARS], doc_ids=list(thread.doc_ids),
+                   chunk_ids=list(thread.chunk_ids))
 
 
 class AskRequest(BaseModel):

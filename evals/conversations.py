@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import statistics
 import time
 from collections.abc import Callable, Mapping
@@ -19,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from corpus.lang.text import normalize_for_search
-from evals.dataset import ROOT, SETS, SPLITS
+from evals.dataset import ROOT, SPLITS
+from evals.run import set_settings
 
 CONVERSATIONS = ROOT / "sets" / "conversations.jsonl"
 REPEATS = 3  # timing passes over the resolved follow-ups
@@ -120,13 +122,11 @@ def main() -> None:
     alone_ms, with_ms, resolve_ms, first_same, switch_same = [], [], [], [], []
     embedder = None
     for name in ("bundled", "unseen"):
-        qset = SETS[name]
-        settings = base if name == "bundled" else base.model_copy(update={
-            "data_dir": base.data_dir / f"eval-{name}", "corpus_dir": qset.corpus_dir,
-            "catalog": qset.catalog or base.data_dir / f"eval-{name}" / "no-catalog.yaml"})
+        settings = set_settings(base, name)
         service = QAService(settings, embedder)
         embedder = service.embedder
         with TestClient(create_api(settings, service)) as client:
+            logging.getLogger("policy_qa").setLevel(logging.WARNING)  # no access line per request
             def post(payload: dict[str, Any], client: Any = client) -> Mapping[str, Any]:
                 response = client.post("/api/ask", json=payload)
                 response.raise_for_status()

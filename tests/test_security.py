@@ -47,7 +47,7 @@ def _signed_in(base: str, who: tuple[str, str]) -> Iterator[httpx.Client]:
 
 def _chat(client: httpx.Client, question: str) -> str:
     """Ask through Gradio's own API (what a script would call) and return the chat's last reply."""
-    r = client.post("/gradio_api/call/respond", json={"data": [question, [], [], None, None, None, None]})
+    r = client.post("/gradio_api/call/respond", json={"data": [question, [], {}, [], None, None, None, None]})
     assert r.status_code == 200, r.text
     last = ""
     with client.stream("GET", f"/gradio_api/call/respond/{r.json()['event_id']}") as stream:

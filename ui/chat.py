@@ -341,7 +341,7 @@ def build_chat(app: FastAPI) -> gr.Blocks:
 
         ask_inputs = [question, history, thread, doc_filter, region, issuer, year_from, year_to]
         ask_outputs = [chatbot, history, question, sources, copy_box, evidence, thread]
-        send.click(respond_in_thread, ask_inputs, ask_outputs)
+        send.click(respond_in_thread, ask_inputs, ask_outputs, api_name="respond")
         question.submit(respond_in_thread, ask_inputs, ask_outputs)
         clear.click(lambda: ([], [], {}), None, [chatbot, history, thread])
         sources.input(show_ref, [sources], [evidence])
