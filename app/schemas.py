@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
-from app.answer.model import Answer
+from app.answer.model import Answer, Thread
 from app.present import citation_label, cited_span, doubt
 from index.store import IndexStore
 from retriever.hybrid import Filters, Hit
@@ -49,13 +49,47 @@ class Turn(BaseModel):
     content: Annotated[str, StringConstraints(max_length=4000)]
 
 
+_Id = Annotated[str, StringConstraints(max_length=300)]
+CONTEXT_QUESTION_MAX_CHARS = 2 * QUESTION_MAX_CHARS
+
+
+class ContextIO(BaseModel):
+    """What the conversation is about after an answer. Each answer returns it; send it back unchanged with the
+    next question so a follow-up ("牵头单位呢?") is resolved against the measures that answer cited."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: Annotated[str, StringConstraints(max_length=CONTEXT_QUESTION_MAX_CHARS)] = Field(
+        "", description="the standalone question last answered")
+    doc_ids: list[_Id] = Field(default_factory=list, max_length=20, description="the documents it was about")
+    chunk_ids: list[_Id] = Field(default_factory=list, max_length=20, description="the measures its answer cited")
+
+    def to_thread(self) -> Thread:
+        return Thread(self.question, tuple(self.doc_ids), tuple(self.chunk_ids))
+
+    @classmethod
+    def of(cls, thread: Thread) -> ContextIO:
+        # A resolved question names its document and measure too: it may outgrow what a client sent.
+        return cls(question=thread.question[:CONTEXT_QUESTION_MAX_CHARS], doc_ids=list(thread.doc_ids),
+                   chunk_ids=list(thread.chunk_ids))
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: Question
     top_k: int | None = Field(None, ge=1, le=20)
     filters: FiltersIn | None = None
-    history: list[Turn] = Field(default_factory=list, max_length=20)  # accepted; answers stand alone today
+    history: list[Turn] = Field(default_factory=list, max_length=20, description=(
+        "the conversation so far, oldest first; its user turns resolve a follow-up when no `context` is sent"))
+    context: ContextIO | None = Field(None, description=(
+        "the `context` the previous answer returned; with it a follow-up is resolved against the cited measures. "
+        "The server stores no conversation: leave both out to ask a question on its own"))
+
+    def conversation(self) -> dict[str, object]:
+        """The keyword arguments QAService.ask takes for the conversation."""
+        return {"history": [(t.role, t.content) for t in self.history],
+                "context": self.context.to_thread() if self.context else None}
 
 
 class HitOut(BaseModel):
@@ -123,6 +157,13 @@ class AskResponse(BaseModel):
     # the service's doubt in plain Chinese (why it declined, or that the support is thin; "" otherwise).
     low_confidence: bool = False
     doubt: str = ""
+    resolved_question: str = Field("", description=(
+        "the standalone question answered, when the question was a follow-up resolved from the conversation "
+        "(shown as 理解为：…); empty when it stood alone or a question back was asked"))
+    followup: str = Field("standalone", description=(
+        "how the question leaned on the conversation: standalone, clarify (the answer is a question back), "
+        "aspect, measure, next_measure, document, unit, place, year, subject, or llm"))
+    context: ContextIO = Field(default_factory=ContextIO, description="send back with the next question")
 
     @classmethod
     def of(cls, answer: Answer, store: IndexStore | None = None, low_below: float = 0.0,
@@ -138,6 +179,8 @@ class AskResponse(BaseModel):
                            measure=h.chunk.measure, item=line) for h, line in answer.items],
             low_confidence=not answer.abstained and answer.confidence < low_below,
             doubt=doubt(answer, low_below, filtered),
+            followup=answer.followup, context=ContextIO.of(answer.context),
+            resolved_question=answer.resolved,
             citations=[CitationOut(n=c.n, chunk_id=c.hit.chunk.chunk_id, doc_id=c.hit.chunk.doc_id,
                                    title=c.hit.chunk.title, measure=c.hit.chunk.measure, text=c.hit.chunk.text,
                                    score=round(c.hit.score, 6), heading_path=list(c.hit.chunk.heading_path),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from app.answer.model import Answer
-from app.answer.pipeline import LLMConfig, ask
+from app.answer.conversation import converse
+from app.answer.model import Answer, Thread
+from app.answer.pipeline import LLMConfig
 from app.engine import Engine, IndexHolder
 from app.settings import Settings
 from corpus.ingest import discover
@@ -64,17 +65,21 @@ class QAService:
     def search(self, query: str, top_k: int = 5, filters: Filters | None = None) -> list[Hit]:
         return self.index.engine.retriever.search(query, top_k, filters)
 
-    def ask(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Answer:
+    def ask(self, question: str, top_k: int | None = None, filters: Filters | None = None,
+            history: Sequence[tuple[str, str]] = (), context: Thread | None = None) -> Answer:
+        """The answer to `question`; with a conversation (`history` turns as (role, text), and the `context`
+        the previous answer returned) a follow-up is first resolved into a standalone question."""
         engine = self.index.engine  # one index for the whole request, even if a reload happens meanwhile
         s = self.settings
         llm = LLMConfig(s.llm_base_url, s.llm_model, s.llm_api_key, s.llm_timeout_s) if s.llm_base_url else None
-        return ask(question, engine.retriever, engine.store, top_k=top_k or s.top_k,
-                   min_coverage=s.abstain_min_coverage, filters=filters, llm=llm)
+        return converse(question, history, context, engine.retriever, engine.store, top_k=top_k or s.top_k,
+                        min_coverage=s.abstain_min_coverage, filters=filters, llm=llm)
 
-    def ask_stream(self, question: str, top_k: int | None = None,
-                   filters: Filters | None = None) -> Iterator[tuple[str, object]]:
+    def ask_stream(self, question: str, top_k: int | None = None, filters: Filters | None = None,
+                   history: Sequence[tuple[str, str]] = (),
+                   context: Thread | None = None) -> Iterator[tuple[str, object]]:
         """("citations", answer) first, then ("delta", text piece)…, then ("done", answer)."""
-        answer = self.ask(question, top_k, filters)
+        answer = self.ask(question, top_k, filters, history, context)
         yield "citations", answer
         for piece in re.split(r"(?<=[。！？\n])", answer.answer):
             if piece:

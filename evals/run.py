@@ -406,6 +406,17 @@ SPLIT_METRICS = [("n", "questions"), ("answers_right", "answers right"), ("hit@1
                  ("heading_only", "answers that are a heading or lead-in alone")]
 
 
+def set_settings(base: Any, name: str) -> Any:
+    """The settings serving set `name` in-process: the bundled set from `base`, another from its own data dir
+    beside it, over its own documents."""
+    if name == "bundled":
+        return base
+    qset = SETS[name]
+    return base.model_copy(update={
+        "data_dir": base.data_dir / f"eval-{name}", "corpus_dir": qset.corpus_dir,
+        "catalog": qset.catalog or base.data_dir / f"eval-{name}" / "no-catalog.yaml"})
+
+
 def run_from_options(url: str | None = None, question_set: Path | str | None = None,
                      out_dir: Path = Path("eval-report"), limit: int | None = None, baseline: bool = True,
                      split: str | None = None) -> dict[str, Any]:
@@ -439,9 +450,7 @@ def run_from_options(url: str | None = None, question_set: Path | str | None = N
     base = Settings(rate_limit_per_minute=100_000)
     for name in names:
         qset = SETS[name]
-        settings = base if name == "bundled" else base.model_copy(update={
-            "data_dir": base.data_dir / f"eval-{name}", "corpus_dir": qset.corpus_dir,
-            "catalog": qset.catalog or base.data_dir / f"eval-{name}" / "no-catalog.yaml"})
+        settings = set_settings(base, name)
         service = QAService(settings, embedder)
         embedder = service.embedder
         questions = load_questions(qset.path, split)[:limit]

@@ -51,7 +51,7 @@ def _chat(client: httpx.Client, question: str, started: threading.Event | None =
     """Ask through Gradio's own API (what a script would call) and return the chat's last reply, or the message
     refusing the question (the status line beside the box: such a question never enters the chat); `started` is
     set once the chat is working on the question (its "looking up" message came)."""
-    r = client.post("/gradio_api/call/respond", json={"data": [question, [], [], None, None, None, None]})
+    r = client.post("/gradio_api/call/respond", json={"data": [question, [], {}, [], None, None, None, None]})
     assert r.status_code == 200, r.text
     last = ""
     with client.stream("GET", f"/gradio_api/call/respond/{r.json()['event_id']}") as stream:

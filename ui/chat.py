@@ -136,12 +136,15 @@ class _Ask:
         summary = render.filter_summary(filters, self.titles())
         return f'<span class="pq-badge">已启用筛选：{render.esc(summary)}</span>' if summary else ""
 
-    def answer(self, svc: QAService, question: str, filters: Filters, turn: int,
-               client: str) -> tuple[str, str]:
-        """One answer as HTML and as text to copy, made as POST /api/ask makes it, within the same gate."""
+    def answer(self, svc: QAService, question: str, filters: Filters, turn: int, client: str,
+               thread: dict[str, Any]) -> tuple[str, str]:
+        """One answer as HTML and as text to copy, made as POST /api/ask makes it, within the same gate, resolved
+        against the conversation so far (`thread`: its turns and the last answer's context, updated here)."""
         with self.ctx.gate.admit(client, question):
-            steps = list(svc.ask_stream(question, None, filters))
+            steps = list(svc.ask_stream(question, None, filters, thread.get("turns", ()), thread.get("context")))
         final = next(p for kind, p in steps if kind == "done" and isinstance(p, Answer))
+        thread["turns"] = [*thread.get("turns", ()), ("user", question), ("assistant", final.answer)][-20:]
+        thread["context"] = final.context
         resp = AskResponse.of(final, svc.store, svc.settings.low_confidence_below, filtered=not filters.empty())
         metas = {d: {"发文机关": doc.meta.issuer, "日期": doc.meta.issue_date or "", "文号": doc.meta.doc_number or ""}
                  for d, doc in svc.store.documents.items()}
@@ -149,11 +152,12 @@ class _Ask:
         note = f"已按筛选条件检索：{summary}" if summary else ""
         return render.answer_html(resp, turn, metas, note), render.copy_text(resp, metas)
 
-    def respond(self, question: str, history: list[dict[str, Any]], doc_ids: list[str] | None,
-                region: str | None, issuer: str | None, year_from: Any, year_to: Any,
+    def respond(self, question: str, history: list[dict[str, Any]], thread: dict[str, Any],
+                doc_ids: list[str] | None, region: str | None, issuer: str | None, year_from: Any, year_to: Any,
                 request: gr.Request) -> Iterator[tuple[Any, ...]]:
         """Outputs: chat, history, question box, status line, copy box. A question that cannot be asked (empty,
-        too long, bad filters) stays in the box with a message; a failure stays in its own message."""
+        too long, bad filters) stays in the box with a message; a failure stays in its own message. `thread`
+        (the conversation follow-ups are resolved against) is a State the handler updates in place."""
         question = (question or "").strip()
         if not question:
             yield gr.skip(), gr.skip(), gr.skip(), _status("请先输入问题。"), gr.skip()
@@ -178,7 +182,7 @@ class _Ask:
             svc = self.ctx.service()
             if svc is None:
                 raise Overloaded
-            content, copy = self.answer(svc, check_question(question), filters, turn, _client(request))
+            content, copy = self.answer(svc, check_question(question), filters, turn, _client(request), thread)
         except (RateLimited, Overloaded) as exc:
             content = render.failure_html(_refusal(exc), rid, question)
         except Exception:
@@ -196,11 +200,13 @@ def _ask_tab(ctx: _Ctx) -> None:
         chatbot = gr.Chatbot(label="对话", height=560, elem_id="pq-chat", latex_delimiters=[],
                              feedback_options=None, buttons=[], sanitize_html=True)
         history = gr.State([])
+        thread = gr.State({})  # the conversation the next question is resolved against (plain text, not HTML)
         badge = gr.HTML("", elem_id="pq-filter-badge")
         with gr.Row(equal_height=True):
             question = gr.Textbox(label="输入问题", placeholder="请输入问题", show_label=False, lines=2,
                                   max_lines=8, scale=5, elem_id="pq-question")
             send = gr.Button("发送", variant="primary", scale=1, min_width=72, elem_id="pq-send")
+            clear = gr.Button("清空对话", scale=1, min_width=72, elem_id="pq-clear")
         gr.HTML(f'<p id="pq-count" aria-live="off"><span class="pq-kbd-hint">Enter 发送，Shift+Enter 换行　</span>'
                 f'0/{QUESTION_MAX_CHARS} 字</p><p id="pq-announce" class="pq-sr-only" aria-live="polite"></p>')
         status = gr.HTML("", elem_id="pq-ask-status")
@@ -217,14 +223,15 @@ def _ask_tab(ctx: _Ctx) -> None:
             copy_box = gr.Textbox(label="最新答案", lines=5, interactive=False, buttons=["copy"], elem_id="pq-copy")
 
     filter_inputs = [doc_filter, region, issuer, year_from, year_to]
-    ask_inputs = [question, history, *filter_inputs]
+    ask_inputs = [question, history, thread, *filter_inputs]
     ask_outputs = [chatbot, history, question, status, copy_box]
-    for trigger in (send.click, question.submit):
-        trigger(ask.respond, ask_inputs, ask_outputs, show_progress="hidden")
+    send.click(ask.respond, ask_inputs, ask_outputs, show_progress="hidden", api_name="respond")
+    question.submit(ask.respond, ask_inputs, ask_outputs, show_progress="hidden")
+    clear.click(lambda: ([], [], {}, ""), None, [chatbot, history, thread, copy_box])
     # one event for all the boxes, its latest run winning, so a quick edit never leaves a stale badge
     gr.on([box.change for box in filter_inputs], ask.badge, filter_inputs, [badge], show_progress="hidden",
           trigger_mode="always_last", concurrency_limit=1, concurrency_id="pq-badge")
-    chatbot.clear(lambda: ([], ""), None, [history, copy_box])
+    chatbot.clear(lambda: ([], {}, ""), None, [history, thread, copy_box])
     ctx.loads.append((_filter_choices, [doc_filter, region, issuer]))
 
 

@@ -89,6 +89,8 @@ def answer_html(resp: AskResponse, turn: int, metas: dict[str, dict[str, str]], 
     elif resp.low_confidence:
         head = f'<p class="pq-low">⚠ <strong>{LOW_CONFIDENCE}</strong>：{esc(resp.doubt)}</p>'
     note = f'<p class="pq-filter-note">{esc(filter_note)}</p>' if filter_note else ""
+    if resp.resolved_question:  # how a follow-up was understood, so a wrong reading is visible
+        note = f'<p class="pq-resolved">理解为：{esc(resp.resolved_question)}</p>' + note
     body = "" if resp.abstained else f'<div class="pq-answer">{_answer_text(resp, turn)}</div>'
     sources = ""
     if resp.citations:

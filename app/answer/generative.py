@@ -35,8 +35,14 @@ def build_messages(question: str, hits: list[Hit]) -> list[dict[str, str]]:
 
 def generate(question: str, hits: list[Hit], base_url: str, model: str, api_key: str, timeout_s: float) -> str:
     """The model's answer text; raises LLMError on any failure (never a partial or unchecked answer)."""
+    return complete(build_messages(question, hits), base_url, model, api_key, timeout_s, max_tokens=600)
+
+
+def complete(messages: list[dict[str, str]], base_url: str, model: str, api_key: str, timeout_s: float,
+             max_tokens: int) -> str:
+    """The model's reply to `messages`; raises LLMError on any failure."""
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    payload = {"model": model, "messages": build_messages(question, hits), "temperature": 0, "max_tokens": 600}
+    payload = {"model": model, "messages": messages, "temperature": 0, "max_tokens": max_tokens}
     try:
         response = httpx.post(f"{base_url.rstrip('/')}/chat/completions", json=payload, headers=headers,
                               timeout=timeout_s)

@@ -13,6 +13,15 @@ class Citation:
     hit: Hit
 
 
+@dataclass(frozen=True)
+class Thread:
+    """What a conversation is about after an answer; the client sends it back with the next question."""
+
+    question: str = ""  # the standalone question last answered
+    doc_ids: tuple[str, ...] = ()
+    chunk_ids: tuple[str, ...] = ()  # the measures the answer cited
+
+
 @dataclass
 class Answer:
     answer: str
@@ -24,3 +33,6 @@ class Answer:
     reason: str = "ok"  # the judge's or verifier's reason, in plain words, when abstained
     rule: str = ""  # the rule that refused, or the composer that answered
     items: list[tuple[Hit, str]] = field(default_factory=list)  # a list answer's every item, beyond those shown
+    resolved: str = ""  # the standalone question answered, when a follow-up was resolved from the conversation
+    followup: str = "standalone"  # how the question leaned on the conversation (app/answer/followup.py)
+    context: Thread = field(default_factory=Thread)

@@ -22,7 +22,8 @@ router = APIRouter(prefix="/api", tags=["questions"],
                    responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 429: {"model": ErrorOut},
                               503: {"model": ErrorOut}})
 log = logging.getLogger("policy_qa.api")
-CITATIONS_EVENT = ("citations", "abstained", "confidence", "low_confidence", "doubt")  # the stream's first event
+# the stream's first event
+CITATIONS_EVENT = ("citations", "abstained", "confidence", "low_confidence", "doubt", "resolved_question")
 
 
 def _response(answer: Answer, service: QAService, filters: Filters | None) -> AskResponse:
@@ -41,7 +42,7 @@ def search(body: SearchRequest, service: ServiceDep, gate: GateDep, client: Clie
 def ask(body: AskRequest, service: ServiceDep, gate: GateDep, client: ClientDep) -> AskResponse:
     filters = body.filters.to_filters() if body.filters else None
     with gate.admit(client, body.question):
-        answer = service.ask(body.question, body.top_k, filters)
+        answer = service.ask(body.question, body.top_k, filters, **body.conversation())
     log.info("answered", extra={"fields": {"abstained": answer.abstained, "citations": len(answer.citations),
                                            "mode": answer.mode, "confidence": answer.confidence}})
     return _response(answer, service, filters)
@@ -59,7 +60,7 @@ async def ask_stream(body: AskRequest, service: ServiceDep, gate: GateDep,
     def answer() -> list[tuple[str, object]] | dict[str, str]:
         with gate.admit(client, body.question):  # answered before the stream opens, so a slot never leaks
             try:
-                return list(service.ask_stream(body.question, body.top_k, filters))
+                return list(service.ask_stream(body.question, body.top_k, filters, **body.conversation()))
             except PolicyQAError as exc:
                 return {"error": type(exc).__name__, "message": exc.message, "request_id": rid}
             except Exception:

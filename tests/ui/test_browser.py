@@ -437,3 +437,30 @@ def test_widget_on_desktop_and_phone(server: dict, sized: tuple[str, Page]) -> N
     expect(bot.locator(".pq-answer")).to_contain_text("1000亿元")
     _shot(page, size, "widget-failure")
     assert _serious_axe_violations(page) == []
+
+
+def test_a_follow_up_is_answered_from_the_previous_measure_in_both_uis(server: dict, page: Page) -> None:
+    first, follow_up = "强化政策支持的主要内容是什么?", "牵头单位呢?"
+    _ask_gradio(page, server["base"], first)
+    page.locator("#pq-question textarea").fill(follow_up)
+    page.locator("#pq-send").click()
+    answer = page.locator("#pq-chat .message-content").last
+    expect(answer).to_contain_text("市科技局", timeout=WAIT_MS)
+    expect(answer).to_contain_text("理解为：《关于加快实施创新驱动发展战略推进战略性新兴产业发展提质提效的实施意见》24.强化政策支持")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat-follow-up.png"), full_page=True)
+    page.locator("#pq-clear").click()  # a new conversation: the same words are a question on their own
+    expect(page.locator("#pq-chat .message-content")).to_have_count(0)
+    page.locator("#pq-question textarea").fill(follow_up)
+    page.locator("#pq-send").click()
+    alone = page.locator("#pq-chat .message-content").last
+    expect(alone).not_to_contain_text("正在查找", timeout=WAIT_MS)
+    expect(alone).not_to_contain_text("理解为")
+
+    _ask_widget(page, server["base"], first)
+    page.locator("#pq-input").fill(follow_up)
+    page.locator("#pq-send").click()
+    bot = page.locator("#pq-messages .pq-msg-bot").last
+    expect(bot.locator(".pq-resolved")).to_contain_text("24.强化政策支持", timeout=WAIT_MS)
+    expect(bot.locator(".pq-answer")).to_contain_text("市科技局")
+    page.screenshot(path=str(ARTIFACTS / "widget-follow-up.png"), full_page=True)

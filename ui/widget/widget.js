@@ -1,7 +1,8 @@
 /*
  * policy-qa chat widget client.
  *
- * - Sends ONLY {question} to POST {API_BASE}/api/ask/stream (no cookies, no history).
+ * - Sends {question, history, context} to POST {API_BASE}/api/ask/stream (no cookies): the thread lives in
+ *   this page only, for its life, so follow-ups ("牵头单位呢?") are resolved; the server stores nothing.
  * - Reads the text/event-stream response with fetch + ReadableStream reader.
  * - Renders all server/document text with textContent / text nodes only
  *   (never innerHTML), so it works under a strict CSP (default-src 'self').
@@ -337,6 +338,7 @@
     bubble.classList.toggle("pq-abstained", abstained);
     bubble.classList.toggle("pq-low", low);
 
+    if (data.resolved) bubble.appendChild(el("p", "pq-resolved", "理解为：" + data.resolved));
     // Declined: the notice and why; the closest passages follow once, as related, not as an answer (the
     // answer text would list them a second time).
     if (abstained) {
@@ -406,6 +408,8 @@
     }, function () { return {}; });
   }
 
+  var thread = { history: [], context: null }; // the conversation, kept for the page's life
+
   function ask(question, retrying) {
     var bot = retrying;
     if (!bot) {
@@ -465,8 +469,13 @@
           citations: Array.isArray(data.citations) ? data.citations : state.citations,
           abstained: typeof data.abstained === "boolean" ? data.abstained : state.abstained,
           low_confidence: data.low_confidence === true,
-          doubt: data.doubt
+          doubt: data.doubt,
+          resolved: str(data.resolved_question)
         });
+        thread.history.push({ role: "user", content: question },
+                            { role: "assistant", content: str(data.answer).slice(0, 4000) });
+        thread.history = thread.history.slice(-20);
+        thread.context = data.context && typeof data.context === "object" ? data.context : null;
       } else if (type === "error") {
         state.errored = true;
         var code = str(data.error);
@@ -480,7 +489,7 @@
     fetch(API_BASE + "/api/ask/stream", {
       method: "POST",
       headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
-      body: JSON.stringify({ question: question }),
+      body: JSON.stringify({ question: question, history: thread.history, context: thread.context }),
       credentials: "omit",
       cache: "no-store",
       signal: controller ? controller.signal : undefined
