@@ -45,6 +45,8 @@ def create_api(settings: Settings | None = None, service: QAService | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.service = service or await run_in_threadpool(QAService, settings)
+        # One line per worker: an operator (and the two-worker test) sees each one come up and what it serves.
+        log.info("worker ready, serving build %s", app.state.service.store.path.name)
         follower = (asyncio.create_task(follow_reloads(app.state.service, settings.reload_poll_s))
                     if settings.reload_poll_s else None)
         yield

@@ -77,7 +77,6 @@ class Term:
         return self.word in text or any(a in text for a in self.alternatives) or bool(
             self.word not in jieba.dt.FREQ and len(self.word) >= 3 and _abbreviation(self.word).search(text))
 
-
     def spelled_by(self, letters: str) -> bool:
         """Whether a romanised title ("taiwan_difang_zhidu_fa") spells the word (地方 → difang)."""
         spelling = _spelling(self.word) if len(self.word) > 1 else ""
@@ -148,9 +147,8 @@ def _english_terms(asked: str, romanised: tuple[str, ...], vocabulary: Callable[
 
 def _places(text: str) -> tuple[str, ...]:
     """The administrative divisions the question names, as commonly written (包头市 → 包头), also where an
-    organisation's name starts with one (四川省政府 → 四川). A word the
-    dictionary tags as a place but that is no division (古镇, a town's name and a plain word) is left to the
-    specific-words test."""
+    organisation's name starts with one (四川省政府 → 四川). A word the dictionary tags as a place but that is
+    no division (古镇, a town's name and a plain word) is left to the specific-words test."""
     return tuple(dict.fromkeys(short_name(place) for w in posseg.cut(text)
                                if w.flag in ("ns", "nt") and len(place := leading_division(w.word)) >= 2))
 
@@ -251,12 +249,10 @@ def names_document(analysis: QueryAnalysis, meta: DocumentMeta) -> bool:
     """Whether the question quotes the document's title. A document with no title line is titled by its file
     name, often romanised ("taiwan_difang_zhidu_fa"): the question's words are then compared in pinyin, a
     title's worth of syllables (地方制度法 → difangzhidufa) naming it as well."""
-    title = normalize_for_search(meta.title)
-    if re.search(r"[\u4e00-\u9fff]", title):
-        return _longest_common(analysis.text, title) >= TITLE_QUOTED
     letters = romanised_title(meta)
-    spelled = _spelling(analysis.text)
-    return len(letters) >= 12 and _longest_common(spelled, letters) >= 12  # ≈ four syllables
+    if not letters:
+        return _longest_common(analysis.text, normalize_for_search(meta.title)) >= TITLE_QUOTED
+    return len(letters) >= 12 and _longest_common(_spelling(analysis.text), letters) >= 12  # ≈ four syllables
 
 
 def romanised_title(meta: DocumentMeta) -> str:

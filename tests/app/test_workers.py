@@ -75,7 +75,7 @@ def test_two_worker_server_reloads_everywhere_without_dropping_requests(fresh_da
         # Both workers must be serving before the new build exists: one starting after it would load it directly
         # and have nothing to follow (seen on a loaded machine).
         deadline = time.monotonic() + 180
-        while server.log_tail(2000).count("Application startup complete") < 2 and time.monotonic() < deadline:
+        while server.log_tail(2000).count("worker ready") < 2 and time.monotonic() < deadline:
             time.sleep(0.5)
         old = builds_seen(1).pop()
         (corpus / "test-city.txt").write_text(NEW_DOC, encoding="utf-8")
