@@ -111,6 +111,26 @@ def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
 
 
+@pytest.fixture(scope="session")
+def small_engine(tmp_path_factory: pytest.TempPathFactory, fake_embedder: FakeEmbedder):
+    """Index documents written in a test ({file name: text}) with the fake embedder: (retriever, store)."""
+    from corpus.ingest import ingest_files
+    from index.build import build_index
+    from index.store import load_index
+    from retriever.hybrid import Retriever
+
+    def build(texts: dict[str, str]):
+        root = tmp_path_factory.mktemp("engine")
+        for name, text in texts.items():
+            (root / name).write_text(text, encoding="utf-8")
+        result = ingest_files([root / name for name in texts], root / "no-catalog.yaml")
+        build_index(result.documents, result.chunks, fake_embedder, root / "index", show_progress=False)
+        store = load_index(root / "index", fake_embedder)
+        return Retriever(store, fake_embedder), store
+
+    return build
+
+
 @pytest.fixture(scope="module")
 def loopback():
     """Start apps on real uvicorn servers on free 127.0.0.1 ports, configured as `policy-qa serve` runs them

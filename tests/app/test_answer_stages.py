@@ -12,10 +12,7 @@ from app.answer.compose import Draft
 from app.answer.judge import judge
 from app.answer.pipeline import ask
 from app.answer.verify import verify
-from corpus.ingest import ingest_files
-from index.build import build_index
-from index.store import load_index
-from retriever.hybrid import Hit, Retriever
+from retriever.hybrid import Hit
 
 PLAN = """深圳市加快培育发展未来产业若干措施
 深府办规〔2025〕7号
@@ -44,14 +41,8 @@ RULES = """深圳市物业管理条例
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory, fake_embedder):
-    root = tmp_path_factory.mktemp("stages")
-    (root / "plan.txt").write_text(PLAN, encoding="utf-8")
-    (root / "rules.txt").write_text(RULES, encoding="utf-8")
-    result = ingest_files([root / "plan.txt", root / "rules.txt"], root / "no-catalog.yaml")
-    build_index(result.documents, result.chunks, fake_embedder, root / "index", show_progress=False)
-    store = load_index(root / "index", fake_embedder)
-    return Retriever(store, fake_embedder), store
+def engine(small_engine):
+    return small_engine({"plan.txt": PLAN, "rules.txt": RULES})
 
 
 def _ask(engine, question: str):

@@ -9,10 +9,6 @@ import pytest
 from app.answer.conversation import converse
 from app.answer.followup import CLARIFY, STANDALONE, Resolver, context_of
 from app.answer.model import Thread
-from corpus.ingest import ingest_files
-from index.build import build_index
-from index.store import load_index
-from retriever.hybrid import Retriever
 
 SHENZHEN = """深圳市加快培育发展未来产业若干措施
 深府办规〔2025〕7号
@@ -42,16 +38,8 @@ RULES = """深圳市物业管理条例
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory, fake_embedder):
-    root = tmp_path_factory.mktemp("followup")
-    files = []
-    for name, text in (("shenzhen.txt", SHENZHEN), ("guangzhou.txt", GUANGZHOU), ("rules.txt", RULES)):
-        (root / name).write_text(text, encoding="utf-8")
-        files.append(root / name)
-    result = ingest_files(files, root / "no-catalog.yaml")
-    build_index(result.documents, result.chunks, fake_embedder, root / "index", show_progress=False)
-    store = load_index(root / "index", fake_embedder)
-    return Retriever(store, fake_embedder), store
+def engine(small_engine):
+    return small_engine({"shenzhen.txt": SHENZHEN, "guangzhou.txt": GUANGZHOU, "rules.txt": RULES})
 
 
 @pytest.fixture(scope="module")
