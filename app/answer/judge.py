@@ -5,9 +5,10 @@ test that question-answering systems make, none fitted to a corpus:
 2. `measure_exists` — a measure the question names by number exists among the passages;
 3. per passage, `places_and_years` — every place the question names is stated by the passage or is its
    document's place (or contains it, or lies inside it), and every year is stated by the passage or its
-   document's record;
+   document's record (one of them, when the question compares several);
 4. `specific_words` — the question's specific words, weighted by how rare they are in general Chinese
-   (jieba's IDF), are stated in a passage;
+   (jieba's IDF), are stated in a passage (or spelled by its document's romanised title); the words that ask
+   are not among them, the answer type tests what they ask for;
 5. `answer_type` — that passage holds what the question expects: a figure (in the asked unit), a date or
    period, an organisation, items, or a statement.
 
