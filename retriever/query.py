@@ -193,7 +193,8 @@ def analyse(question: str, places: Mapping[str, str] | None = None,
     text = re.sub(r"\s+", " ", normalize_for_search(_filler().sub(" ", width))).strip() or folded
     # "Henan" is 河南: romanised place names are searched and judged as the Chinese places they spell, the
     # corpus's own places first, then every place of jieba's dictionary.
-    known = {**place_names(), **english_places(), **(places or {})}
+    # Only an English question reads them: a Chinese one would pay for loading and merging them on every call.
+    known = {**place_names(), **english_places(), **(places or {})} if english else {}
     found = list(re.finditer(r"\b([A-Z][a-z]+)(?=(\s+[A-Z])?)", width)) if english else []
     names = [m.groups() for m in found]
     romanised = tuple(dict.fromkeys(known[n.lower()] for n, _ in names if n.lower() in known))

@@ -56,9 +56,9 @@ class CountComposer:
             lines.append("……其余各条见回答的 items 字段。")
         if gaps:
             # Named by the measures on either side, which `items` returns: no number the answer cannot back.
-            skips = [f"{a.measure}之后为{b.measure}" for a, b in pairwise(found)
-                     if measure_path(b.measure) and measure_path(a.measure)
-                     and measure_path(b.measure)[-1][1] - measure_path(a.measure)[-1][1] > 1]
+            paths = [measure_path(c.measure) for c in found]
+            skips = [f"{a.measure}之后为{b.measure}" for (a, pa), (b, pb) in pairwise(zip(found, paths, strict=True))
+                     if pa and pb and pb[-1][1] - pa[-1][1] > 1]
             lines.append(f"注意：编号不连续（{'，'.join(skips)}），可能是原文的章节标题或缺漏。")
         every = tuple((Hit(c, 0.0, 0.0, 0.0, 0), item_line(c)) for c in found)
         return Draft("\n".join(lines), cited, self.name, tuple(item_line(c) for c in shown), every, tuple(counted))
