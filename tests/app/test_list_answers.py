@@ -91,3 +91,14 @@ def test_count_is_read_off_the_structure_and_every_counted_item_returned(engine)
     answer = _ask(engine, "某市数字经济发展行动方案共有多少条任务?")
     assert answer.rule == "count" and "共有2条" in answer.answer
     assert [line for _, line in answer.items] == ["（一）推进数据开放。", "（二）发展算力产业。"]
+
+
+def test_a_count_names_where_the_numbering_skips(small_engine):
+    retriever, store = small_engine({"gaps.txt": """某县乡村振兴工作要点
+1.推进高标准农田建设。
+2.发展庭院经济。
+4.改善农村人居环境。
+"""})
+    answer = ask("某县乡村振兴工作要点共有多少条?", retriever, store, top_k=5, min_coverage=0.55)
+    assert answer.rule == "count" and "共有3条" in answer.answer
+    assert "编号不连续（2.之后为4.）" in answer.answer
