@@ -21,7 +21,7 @@ from corpus.lang.docnumber import doc_number_key
 from corpus.lang.lexicon import english_places, english_word, spells_chinese, translations
 from corpus.lang.numbering import MeasureRef, measure_refs
 from corpus.lang.numbers import asked_unit
-from corpus.lang.places import leading_division, short_name
+from corpus.lang.places import division_codes, leading_division, short_name
 from corpus.lang.text import normalize_for_search, normalize_width
 from corpus.lang.words import DATA, glossary, ordered_list, place_names, specificity, word_list
 from corpus.model import DocumentMeta
@@ -195,16 +195,23 @@ def analyse(question: str, places: Mapping[str, str] | None = None,
     # corpus's own places first, then every place of jieba's dictionary.
     # Only an English question reads them: a Chinese one would pay for loading and merging them on every call.
     known = {**place_names(), **english_places(), **(places or {})} if english else {}
-    found = list(re.finditer(r"\b([A-Z][a-z]+)(?=(\s+[A-Z])?)", width)) if english else []
+    # A capital inside a hyphenated word ("High-Tech") is no name.
+    found = list(re.finditer(r"(?<![-\w])([A-Z][a-z]+)(?![-\w])(?=(\s+[A-Z])?)", width)) if english else []
     names = [m.groups() for m in found]
     romanised = tuple(dict.fromkeys(known[n.lower()] for n, _ in names if n.lower() in known))
     # A capitalised word inside a sentence that neither a place list nor the dictionary knows is a name the
     # passages must state as written ("Ulanqab"); a capital after a full stop only starts a sentence.
     unknown = tuple(dict.fromkeys(m[1].lower() for m in found if m.start() and width[:m.start()].rstrip()[-1:]
                                   not in ".?!" and m[1].lower() not in known and not english_word(m[1])))
-    # A name run on by another capitalised word ("Dadao Industrial", "Jiaozhou Bay") names a company or a
-    # feature, not a place the documents must mention; it still helps the search.
-    standalone = tuple(dict.fromkeys(known[n.lower()] for n, more in names if n.lower() in known and not more))
+    # A name run on by another capitalised word names an organisation or a feature. One that starts with a
+    # division ("Chifeng High-Tech Zone") is judged by that place, as 四川省政府 is; any other ("Dadao
+    # Industrial", "Jiaozhou Bay") is no place the documents must mention, and is judged as a word: by its
+    # spelling where it spells pinyin, since a place list's rendering (大岛) is a guess among homophones (大道).
+    places_named = tuple(dict.fromkeys(known[n.lower()] for n, more in names if n.lower() in known and (
+        not more or division_codes(known[n.lower()]))))
+    spelled = tuple(dict.fromkeys(n.lower() for n, more in names if n.lower() in known and spells_chinese(n)
+                                  and known[n.lower()] not in places_named))
+    rendered = tuple(r for r in romanised if r not in {known[n] for n in spelled})
     # An English question is searched in the documents' words: the glossary's phrases and the dictionary's.
     lexicon = " ".join(w for t in translations(width, vocabulary) for w in t.chinese) if english else ""
     expansion = " ".join(filter(None, (expand_english(width), *romanised, lexicon))) if english else ""
@@ -213,7 +220,7 @@ def analyse(question: str, places: Mapping[str, str] | None = None,
                       if name not in ("date_with_other_fact", "self") and pattern.search(folded))
     if doc_facts and "date" not in doc_facts and facts["date_with_other_fact"].search(folded):
         doc_facts += ("date",)
-    places = tuple(dict.fromkeys((*_places(text if not english else ""), *standalone)))
+    places = tuple(dict.fromkeys((*_places(text if not english else ""), *places_named)))
     kind, asking = _asking(folded)
     asking = None if kind == TEXT else asking  # TEXT's pattern is any character
     return QueryAnalysis(
@@ -223,7 +230,7 @@ def analyse(question: str, places: Mapping[str, str] | None = None,
         about_itself=bool(facts["self"].search(folded)),
         asked=max(1, len(_ASKED.findall(folded))),
         places=places,
-        terms=_english_terms(_without(asking, width), romanised, vocabulary, unknown) if english else
+        terms=_english_terms(_without(asking, width), rendered, vocabulary, unknown + spelled) if english else
         _terms(_filler().sub(" ", _without(asking, folded))),
     )
 

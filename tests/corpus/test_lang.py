@@ -158,6 +158,12 @@ def test_romanised_places_read_as_the_corpus_names_them():
     assert analysis.places == ("滨州",) and "滨州" in analysis.expansion
     company = analyse("How much capacity does the Dadao Industrial project plan?")
     assert company.places == ()  # a name run on by another capitalised word is not a place to check
+    # …it is a word stated by its spelling, whichever homophone a place list would have guessed (大岛)
+    dadao = {t.word: t for t in company.terms}["dadao"]
+    assert dadao.stated_in("大道实业锂云母项目") and not dadao.stated_in("锂云母项目")
+    # …unless it starts with a division: an organisation named after its city is judged by that city
+    zone = analyse("What output does the Chifeng High-Tech Zone aim for?")
+    assert zone.places == ("赤峰",) and "tech" not in {t.word for t in zone.terms}  # "High-Tech" is no name
 
 
 @pytest.mark.parametrize(("name", "short"), [
