@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from app.answer import generative, guard
-from app.answer.compose import Draft, composers, document_composers
+from app.answer.compose import Draft, Silent, composers, document_composers
 from app.answer.compose.cite import where
 from app.answer.compose.record import RecordComposer
 from app.answer.judge import CANDIDATES, SET_RULES, Verdict, judge
@@ -65,7 +65,10 @@ def ask(question: str, retriever: Retriever, store: IndexStore, *, top_k: int, m
         if draft is not None:
             verdict = Verdict(True, "ok", "ok", max(verdict.confidence, 0.5), tuple(draft.cited))
     if draft is None and verdict.rule not in {r.__name__ for r in SET_RULES}:
-        draft = next((d for c in document_composers() if (d := c.compose(analysis, hits[:top_k], store))), None)
+        try:
+            draft = next((d for c in document_composers() if (d := c.compose(analysis, hits[:top_k], store))), None)
+        except Silent as silent:
+            return abstention(analysis, hits[:RELATED], Verdict(False, silent.rule, silent.reason, 0.2))
         if draft is not None:
             verdict = Verdict(True, "ok", "ok", max(verdict.confidence, 0.5), tuple(draft.cited))
     if draft is None:

@@ -102,3 +102,12 @@ def test_a_count_names_where_the_numbering_skips(small_engine):
     answer = ask("某县乡村振兴工作要点共有多少条?", retriever, store, top_k=5, min_coverage=0.55)
     assert answer.rule == "count" and "共有3条" in answer.answer
     assert "编号不连续（2.之后为4.）" in answer.answer
+
+
+def test_validity_of_a_document_that_states_no_period_is_declined_with_that_reason(engine):
+    """Not the nearest sentence of another shape: the reader learns the document gives no period."""
+    answer = _ask(engine, "某市数字经济发展行动方案还有效吗?")
+    assert answer.abstained and answer.rule == "validity"
+    assert "某市数字经济发展行动方案" in answer.reason
+    stated = _ask(engine, "某市企业登记管理办法还有效吗?")  # one that states it is answered
+    assert not stated.abstained and stated.rule == "validity" and "已到期" in stated.answer

@@ -21,11 +21,22 @@ class Draft:
     counted: tuple[str, ...] = ()  # counts the composer read off the structure ("共25项"), not off a passage
 
 
+class Silent(Exception):
+    """The question has this composer's shape and names its document, and the document does not state what is
+    asked ("这份通知还有效吗?" of a notice that gives no period): a refusal with this reason, not another
+    composer's nearest sentence."""
+
+    def __init__(self, rule: str, reason: str) -> None:
+        super().__init__(reason)
+        self.rule, self.reason = rule, reason
+
+
 class Composer(Protocol):
     name: str
 
     def compose(self, analysis: QueryAnalysis, passages: list[Hit], store: IndexStore) -> Draft | None:
-        """A draft answer from `passages` (best first), or None when this shape does not fit."""
+        """A draft answer from `passages` (best first), or None when this shape does not fit; raises Silent when
+        it fits and the document does not state the answer."""
         ...
 
 

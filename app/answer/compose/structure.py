@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from itertools import pairwise
 
-from app.answer.compose import Draft
+from app.answer.compose import Draft, Silent
 from app.answer.compose.cite import where
 from app.answer.compose.items import item_line
 from app.answer.compose.scope import named_documents
@@ -73,14 +73,15 @@ class ValidityComposer:
     def compose(self, analysis: QueryAnalysis, passages: list[Hit], store: IndexStore) -> Draft | None:
         if analysis.answer_type != VALIDITY:
             return None
-        docs = named_documents(analysis, passages, store)
-        if len(docs) != 1:
+        # Several documents of the named place or year: the question asks of one, the best retrieved.
+        docs = named_documents(analysis, passages, store)[:1]
+        chunks = store.chunks_of(docs[0]) if docs else []
+        if not chunks:
             return None
         period = store.period(docs[0])
-        chunks = store.chunks_of(docs[0])
-        if period is None or not chunks:
-            return None
         title = store.document(docs[0]).meta.title
+        if period is None:
+            raise Silent(self.name, f"{title} states no period of validity or date of effect")
         source = next((c for c in chunks if c.chunk_id == period.chunk_id), chunks[0])  # the title: any passage
         status = period.status(dt.date.today())
         if period.basis == HORIZON_YEAR:
