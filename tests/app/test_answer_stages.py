@@ -195,3 +195,17 @@ def test_a_lead_in_brings_the_items_it_announces(engine):
     answer = _ask(engine, "什么情况下由市住房建设部门责令限期改正?")
     assert not answer.abstained
     assert all(item in answer.answer for item in ("未按规定公示收支情况", "擅自改变共用部位用途", "拒不移交有关资料"))
+
+
+def test_a_measure_asked_by_number_is_quoted_whole_with_its_later_paragraphs(small_engine):
+    retriever, store = small_engine({"village.txt": """某市村镇建设管理条例
+第一条 为了加强村镇建设管理，制定本条例。
+第二条 农村居民住宅应当与自然环境协调。已经编制村规划的，住宅建设不得违反村规划。
+
+农村居民一户只能拥有一处宅基地。受保护的传统民居需要统一管理使用的，其所有权人可以另行申请一处宅基地。
+
+第三条 本条例自2025年1月1日起施行。
+"""})
+    answer = ask("某市村镇建设管理条例第二条规定了什么?", retriever, store, top_k=5, min_coverage=0.55)
+    assert not answer.abstained
+    assert "一户只能拥有一处宅基地" in answer.answer and "可以另行申请一处宅基地" in answer.answer

@@ -126,7 +126,9 @@ class QuoteComposer:
                 lines.append(f"{lead} {where(q.hit.chunk)}: “{body}”[{n}]")
             else:
                 lines.append(f"{'根据' if n == 1 else '另据'}{where(q.hit.chunk)}：{body}[{n}]")
-        item_lines = [sentences(h.chunk.text)[0] for h in items]
+        # A measure asked for by number is quoted whole, its paragraphs too ("第十七条规定了什么?"); items a
+        # quote merely announces are listed by their first sentence.
+        item_lines = ["".join(sentences(h.chunk.text)[:MAX_WHOLE if analysis.measures else 1]) for h in items]
         lines += [f"{line}[{n}]" for n, line in enumerate(item_lines, len(quotes) + 1)]
         return Draft("\n".join(lines), tuple(q.hit for q in quotes) + tuple(items), self.name,
                      tuple("".join(q.parts) for q in quotes) + tuple(item_lines))
