@@ -150,6 +150,8 @@ def test_expected_answer_types(question, kind):
 def test_document_facts_are_asked_only_of_issuance():
     assert analyse("这份文件是哪个部门印发的?什么时候?").doc_facts == ("issuer", "date")
     assert analyse("本措施什么时候施行?").doc_facts == ()  # when it takes effect is an article
+    english = analyse("Which body issued these measures, and what is the document number?")
+    assert english.doc_facts == ("issuer", "number")
     assert analyse("这份文件的文号是什么?").about_itself
 
 
