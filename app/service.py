@@ -73,7 +73,8 @@ class QAService:
         s = self.settings
         llm = LLMConfig(s.llm_base_url, s.llm_model, s.llm_api_key, s.llm_timeout_s) if s.llm_base_url else None
         return converse(question, history, context, engine.retriever, engine.store, top_k=top_k or s.top_k,
-                        min_coverage=s.abstain_min_coverage, filters=filters, llm=llm)
+                        min_coverage=s.abstain_min_coverage, min_translated=s.abstain_min_translated,
+                        filters=filters, llm=llm)
 
     def ask_stream(self, question: str, top_k: int | None = None, filters: Filters | None = None,
                    history: Sequence[tuple[str, str]] = (),

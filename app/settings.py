@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # The IDF-weighted share of the question's specific words a passage must state to answer it; fitted on the
     # calibration halves of evals/sets/ by `python -m evals.calibrate` (its table is in evals/README.md).
     abstain_min_coverage: float = Field(0.70, ge=0.0, le=1.0)
+    # The same for an English question's words as the dictionary translates them (its specific words are only
+    # the glossary's and names, few); fitted the same way.
+    abstain_min_translated: float = Field(0.35, ge=0.0, le=1.0)
     # An answer below this confidence is marked as thinly supported in both UIs. A passage that passes the judge
     # at the minimum coverage scores 0.5 + 0.5 * 0.70 = 0.85 (0.77 when not the top hit); the record composer's
     # and the verifier's fallbacks start at 0.5.

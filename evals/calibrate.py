@@ -1,11 +1,13 @@
-"""Fit the judge's coverage threshold on the calibration halves only: `python -m evals.calibrate`.
+"""Fit the judge's coverage thresholds on the calibration halves only: `python -m evals.calibrate` (the
+specific-words share, `abstain_min_coverage`), `--setting abstain_min_translated` (an English question's
+dictionary-translated share).
 
 For each candidate threshold, every calibration question of both sets is answered in-process and scored:
 answers right (answerable) and declined (unanswerable). The objective pools both sets and counts a declined
 unanswerable question twice, because a confident answer the documents do not support is worse than a
 refusal of one they do: (right + 2 × declined) / (answerable + 2 × unanswerable). The chosen threshold (the
 highest within one standard error of the best objective, `choose`) becomes
-`abstain_min_coverage` in app/settings.py. The held-out halves are never read here."""
+setting's default in app/settings.py. The held-out halves are never read here."""
 
 from __future__ import annotations
 
@@ -31,9 +33,10 @@ def services(base: Settings) -> dict[str, QAService]:
     return out
 
 
-def score(service: QAService, name: str, threshold: float) -> tuple[int, int, int, int]:
+def score(service: QAService, name: str, threshold: float,
+          setting: str = "abstain_min_coverage") -> tuple[int, int, int, int]:
     """(answers right, answerable, declined, unanswerable) on the calibration half of one set."""
-    service.settings = service.settings.model_copy(update={"abstain_min_coverage": threshold})
+    service.settings = service.settings.model_copy(update={setting: threshold})
     right, answerable, declined, unanswerable = 0, 0, 0, 0
     for q in load_questions(SETS[name].path, "calibration"):
         answer = service.ask(q.question)
@@ -49,6 +52,8 @@ def score(service: QAService, name: str, threshold: float) -> tuple[int, int, in
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--thresholds", default="0.3,0.4,0.45,0.5,0.55,0.6,0.65,0.7,0.8")
+    parser.add_argument("--setting", default="abstain_min_coverage",
+                        choices=["abstain_min_coverage", "abstain_min_translated"])
     args = parser.parse_args()
     logging.getLogger("policy_qa").setLevel(logging.WARNING)
     svcs = services(Settings())
@@ -56,7 +61,7 @@ def main() -> None:
     print("|---|" + "---|---|" * len(svcs) + "---|")
     results = []
     for threshold in (float(t) for t in args.thresholds.split(",")):
-        scores = {name: score(service, name, threshold) for name, service in svcs.items()}
+        scores = {name: score(service, name, threshold, args.setting) for name, service in svcs.items()}
         weight = sum(a + 2 * u for _, a, _, u in scores.values())
         objective = sum(r + 2 * d for r, _, d, _ in scores.values()) / weight
         cells = " | ".join(f"{r / max(1, a):.3f} | {d / max(1, u):.3f}" for r, a, d, u in scores.values())

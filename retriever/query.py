@@ -112,6 +112,10 @@ class QueryAnalysis:
     asked: int = 1  # how many things the question asks for ("多少…?其中多少…?" asks two)
     places: tuple[str, ...] = ()  # places the question names (Chinese), without their level suffix
     terms: tuple[Term, ...] = ()  # the question's specific words, with their weights
+    # An English question's words in the dictionary's Chinese, kept to the words the corpus uses: too loose to
+    # weigh like the specific words (a passage says 资金支持 for "reward"), but a passage stating almost none
+    # of them is about something else (measured: evals/README.md).
+    translated: tuple[Term, ...] = ()
 
     @property
     def metadata(self) -> bool:
@@ -213,7 +217,8 @@ def analyse(question: str, places: Mapping[str, str] | None = None,
                                   and known[n.lower()] not in places_named))
     rendered = tuple(r for r in romanised if r not in {known[n] for n in spelled})
     # An English question is searched in the documents' words: the glossary's phrases and the dictionary's.
-    lexicon = " ".join(w for t in translations(width, vocabulary) for w in t.chinese) if english else ""
+    dictionary = translations(width, vocabulary) if english else []
+    lexicon = " ".join(w for t in dictionary for w in t.chinese)
     expansion = " ".join(filter(None, (expand_english(width), *romanised, lexicon))) if english else ""
     facts, _ = _answer_types()
     doc_facts = tuple(name for name, pattern in facts.items()
@@ -232,6 +237,7 @@ def analyse(question: str, places: Mapping[str, str] | None = None,
         places=places,
         terms=_english_terms(_without(asking, width), rendered, vocabulary, unknown + spelled) if english else
         _terms(_filler().sub(" ", _without(asking, folded))),
+        translated=tuple(Term(t.chinese[0], specificity(t.chinese[0]), t.chinese[1:]) for t in dictionary),
     )
 
 

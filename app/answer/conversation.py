@@ -33,8 +33,8 @@ def resolve(question: str, history: Sequence[tuple[str, str]], context: Thread |
 
 
 def converse(question: str, history: Sequence[tuple[str, str]], context: Thread | None, retriever: Retriever,
-             store: IndexStore, *, top_k: int, min_coverage: float, filters: Filters | None = None,
-             llm: LLMConfig | None = None) -> Answer:
+             store: IndexStore, *, top_k: int, min_coverage: float, min_translated: float = 0.0,
+             filters: Filters | None = None, llm: LLMConfig | None = None) -> Answer:
     """The answer to `question` in its conversation, with the question answered and the context to send back;
     a question back when the follow-up cannot be resolved."""
     resolution, thread = resolve(question, history, context, retriever, store, llm)
@@ -43,8 +43,8 @@ def converse(question: str, history: Sequence[tuple[str, str]], context: Thread 
                       rule="followup_clarify", resolved="", followup=CLARIFY, context=thread)
     if resolution.doc_ids and not (filters and filters.doc_ids):  # the user's own choice of documents wins
         filters = replace(filters or Filters(), doc_ids=resolution.doc_ids)
-    answer = ask(resolution.question, retriever, store, top_k=top_k, min_coverage=min_coverage, filters=filters,
-                 llm=llm)
+    answer = ask(resolution.question, retriever, store, top_k=top_k, min_coverage=min_coverage,
+                 min_translated=min_translated, filters=filters, llm=llm)
     answer.resolved = resolution.display if resolution.inherited else ""
     answer.followup = resolution.form
     answer.context = context_of(thread, resolution, [c.hit.chunk for c in answer.citations], answer.abstained)

@@ -151,7 +151,15 @@ def _all_or_none(missing: list[str], named: Sequence[object]) -> list[str]:
     return missing if len(named) == 1 or len(missing) == len(named) else []
 
 
-def answering(ctx: Context, hit: Hit, min_coverage: float) -> tuple[str, float, str]:
+def translated(ctx: Context, hit: Hit) -> float:
+    """Share of an English question's dictionary-translated weight that the passage states (1.0 when none)."""
+    terms = ctx.analysis.translated
+    total = sum(t.weight for t in terms)
+    text = ctx.evidence(hit)
+    return sum(t.weight for t in terms if t.stated_in(text)) / total if total else 1.0
+
+
+def answering(ctx: Context, hit: Hit, min_coverage: float, min_translated: float = 0.0) -> tuple[str, float, str]:
     """(the rule the passage fails, or "ok"; its coverage; the reason)."""
     missing = places_and_years(ctx, hit)
     if missing:
@@ -159,6 +167,8 @@ def answering(ctx: Context, hit: Hit, min_coverage: float) -> tuple[str, float, 
     cov = coverage(ctx, hit)
     if cov < min_coverage:
         return "specific_words", cov, f"the passages state {cov:.0%} of what the question asks about"
+    if (share := translated(ctx, hit)) < min_translated:
+        return "specific_words", cov, f"the passages state {share:.0%} of the question's words in translation"
     units = bool(hit.chunk.lead_units or hit.chunk.responsible_units)
     if not has_answer_type(ctx.analysis, hit.chunk.text, units, bool(hit.chunk.measure)):
         wanted = _TYPE_WORDS.get(ctx.analysis.answer_type, "answer")
@@ -169,9 +179,10 @@ def answering(ctx: Context, hit: Hit, min_coverage: float) -> tuple[str, float, 
 _TYPE_WORDS = {FIGURE: "figure", DATE: "date or period", ORGANISATION: "organisation", ITEMS: "items"}
 
 
-def judge(analysis: QueryAnalysis, hits: Sequence[Hit], store: IndexStore, min_coverage: float) -> Verdict:
-    """The verdict on the candidates; `min_coverage` is settings.abstain_min_coverage (fitted on the
-    calibration halves by evals.calibrate)."""
+def judge(analysis: QueryAnalysis, hits: Sequence[Hit], store: IndexStore, min_coverage: float,
+          min_translated: float = 0.0) -> Verdict:
+    """The verdict on the candidates; `min_coverage` and `min_translated` are settings.abstain_min_coverage
+    and abstain_min_translated (fitted on the calibration halves by evals.calibrate)."""
     candidates = list(hits[:CANDIDATES])
     docs = {h.chunk.doc_id for h in candidates}
     ctx = Context(analysis, candidates, store, {d: _record(store, d) for d in docs},
@@ -181,7 +192,7 @@ def judge(analysis: QueryAnalysis, hits: Sequence[Hit], store: IndexStore, min_c
         reason = rule(ctx)
         if reason:
             return Verdict(False, rule.__name__, reason, round(0.3 * max(dense, 0.0), 3))
-    judged = [(hit, *answering(ctx, hit, min_coverage)) for hit in candidates]
+    judged = [(hit, *answering(ctx, hit, min_coverage, min_translated)) for hit in candidates]
     passing = tuple(hit for hit, rule, _, _ in judged if rule == "ok")
     if not passing:
         # The reason of the passage that came closest (the top one on a tie).

@@ -49,10 +49,10 @@ def _answer(draft: Draft, verdict: Verdict) -> Answer:
 
 
 def ask(question: str, retriever: Retriever, store: IndexStore, *, top_k: int, min_coverage: float,
-        filters: Filters | None = None, llm: LLMConfig | None = None) -> Answer:
+        min_translated: float = 0.0, filters: Filters | None = None, llm: LLMConfig | None = None) -> Answer:
     analysis = retriever.analyse(question)
     hits = retriever.search(analysis, max(top_k, CANDIDATES), filters)
-    verdict = judge(analysis, hits, store, min_coverage)
+    verdict = judge(analysis, hits, store, min_coverage, min_translated)
     draft = None
     # A question about the document itself ("这份文件的文号") shares no words with its passages: the record
     # answers it when nothing it names is missing from the documents.

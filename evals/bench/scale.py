@@ -112,7 +112,7 @@ def one(run: tuple, settings: Settings) -> None:
     """One question through the answer pipeline, as POST /api/ask runs it."""
     question, retriever, store, filters = run
     ask(question, retriever, store, top_k=settings.top_k, min_coverage=settings.abstain_min_coverage,
-        filters=filters)
+        min_translated=settings.abstain_min_translated, filters=filters)
 
 
 def timed(fn, runs: list) -> list[float]:

@@ -209,3 +209,21 @@ def test_a_measure_asked_by_number_is_quoted_whole_with_its_later_paragraphs(sma
     answer = ask("某市村镇建设管理条例第二条规定了什么?", retriever, store, top_k=5, min_coverage=0.55)
     assert not answer.abstained
     assert "一户只能拥有一处宅基地" in answer.answer and "可以另行申请一处宅基地" in answer.answer
+
+
+def test_an_english_question_whose_words_no_passage_states_in_translation_is_refused(small_engine):
+    """Its few glossary words let passages of either document through; its other words, as the dictionary
+    renders them in the corpus's own vocabulary, are half in one document and half in the other."""
+    retriever, store = small_engine({"nursing.txt": """某市母乳哺育条例
+第一条 为维护妇女在公共场所哺育母乳的权利，制定本条例。
+第二条 公共场所应当设置哺乳室，哺乳室面积不得小于十平方米。
+""", "leave.txt": """某市职工休假办法
+第一条 雇主应当给予劳动者带薪年休假，年休假不少于五天。
+"""})
+    off = "How long a paid break must employers give under the breastfeeding regulations?"
+    asked = "How large must a breastfeeding room in a public place be under these regulations?"
+    analysis, right = retriever.analyse(off), retriever.analyse(asked)
+    refused = judge(analysis, retriever.search(analysis, 5), store, 0.0, min_translated=0.9)
+    assert not refused.answerable and "in translation" in refused.reason
+    assert judge(analysis, retriever.search(analysis, 5), store, 0.0, min_translated=0.0).answerable  # before
+    assert judge(right, retriever.search(right, 5), store, 0.0, min_translated=0.9).answerable
