@@ -237,7 +237,9 @@ def analyse(question: str, places: Mapping[str, str] | None = None,
         places=places,
         terms=_english_terms(_without(asking, width), rendered, vocabulary, unknown + spelled) if english else
         _terms(_filler().sub(" ", _without(asking, folded))),
-        translated=tuple(Term(t.chinese[0], specificity(t.chinese[0]), t.chinese[1:]) for t in dictionary),
+        # A place name is the places rule's to judge.
+        translated=tuple(Term(t.chinese[0], specificity(t.chinese[0]), t.chinese[1:]) for t in dictionary
+                         if t.english not in known),
     )
 
 

@@ -60,16 +60,30 @@ def date_forms(iso: str) -> list[str]:
 
 
 def _cn_small(n: int) -> str:
+    """1–999 in Chinese numerals as read aloud: 十二, 一百零五, 一百一十四."""
     digits = "〇一二三四五六七八九"
+    if n >= 100:
+        hundreds, rest = divmod(n, 100)
+        tail = "" if not rest else ("零" + digits[rest] if rest < 10 else
+                                    digits[rest // 10] + "十" + ("" if rest % 10 == 0 else digits[rest % 10]))
+        return digits[hundreds] + "百" + tail
     if n < 10:
         return digits[n]
     return ("" if n < 20 else digits[n // 10]) + "十" + ("" if n % 10 == 0 else digits[n % 10])
 
 
+ROC_OFFSET = 1911  # 中华民国 year 1 is 1912: Taiwan's laws date by it (中华民国一百零五年 is 2016)
+
+
 def year_forms(year: int) -> list[str]:
-    """2026 as documents write it: digits, or Chinese digits with any of the zeros 〇 ○ 零."""
+    """2026 as documents write it: digits, or Chinese digits with any of the zeros 〇 ○ 零; and in the ROC
+    calendar (民国105年, 一百零五年)."""
     digits = "".join("〇一二三四五六七八九"[int(d)] for d in str(year))
-    return [str(year), digits, digits.replace("〇", "○"), digits.replace("〇", "零")]
+    forms = [str(year), digits, digits.replace("〇", "○"), digits.replace("〇", "零")]
+    if year > ROC_OFFSET:
+        roc = year - ROC_OFFSET
+        forms += [f"民国{roc}年", f"{_cn_small(roc)}年"]
+    return forms
 
 
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")

@@ -151,6 +151,8 @@ def measure_refs(question: str) -> list[MeasureRef]:
     refs = []
     for m in _REF.finditer(question):
         kind = next(k for k in _REF_FAMILY if m.group(k))
+        if kind == "paren" and len(m.group(kind)) == 4:
+            continue  # "(2016)" glosses a year: no list runs to item 2016
         sub = next((m.group(g) for g in ("nsub", "zhi", "ensub") if m.group(g)), None) if kind in ("n", "en") else None
         refs.append(MeasureRef(cn_to_int(m.group(kind)) + (cn_to_int(sub) / 10 if sub else 0), _REF_FAMILY[kind]))
     return refs

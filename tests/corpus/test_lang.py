@@ -59,6 +59,9 @@ def test_dates_in_every_form():
     assert own_line_dates("第八条 自2025年4月1日起施行。\n2025年3月18日") == ["2025-03-18"]
     assert "二〇一二年一月九日" in date_forms("2012-01-09") and "1月9日" in date_forms("2012-01-09")
     assert "二○二六" in year_forms(2026)
+    # Taiwan's laws date by the ROC calendar: 中華民國一百零五年 is 2016, 一百一十四年 is 2025
+    assert "一百零五年" in year_forms(2016) and "一百一十四年" in year_forms(2025) and "民国105年" in year_forms(2016)
+    assert measure_refs("What was paid in ROC year 105 (2016)?") == []  # a bracketed year is no item (2016)
 
 
 @pytest.mark.parametrize(("text", "number"), [
