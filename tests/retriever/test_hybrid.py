@@ -76,3 +76,7 @@ def test_a_document_titled_by_its_romanised_file_name_is_named_in_chinese():
     assert names_document(analyse("地方制度法第二十八條規定了什麼？"), meta)
     assert not names_document(analyse("第二十八条规定了什么？"), meta)
     assert not names_document(analyse("地方政府有哪些职责？"), meta)
+    # four syllables shared with a long file name are a topic, not its name
+    wenda = DocumentMeta(doc_id="w", title="shanghai_weilai_chanye_ruogan_cuoshi_wenda_2025", source_file="w.md")
+    assert not names_document(analyse("未来产业实施意见的第14项任务是什么？"), wenda)
+    assert names_document(analyse("上海未来产业若干措施问答说了什么？"), wenda)
