@@ -16,7 +16,7 @@ import jieba.posseg as posseg
 import yaml
 from pypinyin import lazy_pinyin
 
-from corpus.lang.dates import years
+from corpus.lang.dates import months, years
 from corpus.lang.docnumber import doc_number_key
 from corpus.lang.lexicon import english_places, english_word, spells_chinese, translations
 from corpus.lang.numbering import MeasureRef, measure_refs
@@ -104,6 +104,7 @@ class QueryAnalysis:
     expansion: str = ""  # Chinese terms for an English question
     measures: list[MeasureRef] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
+    months: list[tuple[int, int]] = field(default_factory=list)  # (year, month) named together: "2020年3月"
     doc_number: tuple[str, ...] | None = None
     answer_type: str = TEXT
     unit: str | None = None  # the unit an asked figure must be in ("亿美元" → 美元)
@@ -230,7 +231,7 @@ def analyse(question: str, places: Mapping[str, str] | None = None,
     asking = None if kind == TEXT else asking  # TEXT's pattern is any character
     return QueryAnalysis(
         original=question, text=text, english=english, expansion=expansion,
-        measures=measure_refs(width), years=years(width), doc_number=doc_number_key(width),
+        measures=measure_refs(width), years=years(width), months=months(width), doc_number=doc_number_key(width),
         answer_type=kind, unit=asked_unit(question), doc_facts=doc_facts,
         about_itself=bool(facts["self"].search(folded)),
         asked=max(1, len(_ASKED.findall(folded))),

@@ -4,8 +4,8 @@ test that question-answering systems make, none fitted to a corpus:
 1. `retrieved` — something was found;
 2. `measure_exists` — a measure the question names by number exists among the passages;
 3. per passage, `places_and_years` — every place the question names is stated by the passage or is its
-   document's place (or contains it, or lies inside it), and every year is stated by the passage or its
-   document's record (one of them, when the question compares several);
+   document's place (or contains it, or lies inside it), and every year (and a month named with it) is stated
+   by the passage or its document's record (one of them, when the question compares several);
 4. `specific_words` — the question's specific words, weighted by how rare they are in general Chinese
    (jieba's IDF), are stated in a passage (or spelled by its document's romanised title); the words that ask
    are not among them, the answer type tests what they ask for;
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from corpus.lang.dates import TIME_EXPRESSION, year_forms
+from corpus.lang.dates import TIME_EXPRESSION, month_forms, year_forms
 from corpus.lang.numbering import measure_match
 from corpus.lang.numbers import figures, states_figure_in
 from corpus.lang.orgs import names_organisation
@@ -141,9 +141,14 @@ def places_and_years(ctx: Context, hit: Hit) -> str | None:
     own = ctx.store.document(hit.chunk.doc_id).meta.year
     places = [p for p in ctx.analysis.places if not _place_of(ctx, hit, p)]
     years = [f"{y}年" for y in ctx.analysis.years if y != own and not any(f in text for f in year_forms(y))]
+    # A month named with its year ("2020年3月审批了几个") is stated too: February's figure is no answer.
+    issued = ctx.store.document(hit.chunk.doc_id).meta.issue_date or ""
+    months = [f"{y}年{m}月" for y, m in ctx.analysis.months if not issued.startswith(f"{y}-{m:02d}")
+              and not any(f in text for f in month_forms(m))]
     # A question naming several places or years compares them ("包头2024年和2026年的文件…"): a passage
     # answers for one of them.
-    missing = [*_all_or_none(places, ctx.analysis.places), *_all_or_none(years, ctx.analysis.years)]
+    missing = [*_all_or_none(places, ctx.analysis.places), *_all_or_none(years, ctx.analysis.years),
+               *_all_or_none(months, ctx.analysis.months)]
     return f"the passages do not mention {', '.join(missing)}" if missing else None
 
 

@@ -87,10 +87,20 @@ def year_forms(year: int) -> list[str]:
 
 
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_MONTH = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年\s*(1[0-2]|0?[1-9])\s*月")
 
 
 def years(text: str) -> list[int]:
     return [int(y) for y in YEAR.findall(text)]
+
+
+def months(text: str) -> list[tuple[int, int]]:
+    """The (year, month) pairs a text names: "2020年3月" → (2020, 3)."""
+    return [(int(y), int(m)) for y, m in _MONTH.findall(text)]
+
+
+def month_forms(month: int) -> list[str]:
+    return [f"{month}月", f"{month:02d}月", f"{_cn_small(month)}月"]
 
 
 # A document's own period, as its text states it (matched on Simplified text; the document's own sentence

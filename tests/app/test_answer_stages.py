@@ -227,3 +227,15 @@ def test_an_english_question_whose_words_no_passage_states_in_translation_is_ref
     assert not refused.answerable and "in translation" in refused.reason
     assert judge(analysis, retriever.search(analysis, 5), store, 0.0, min_translated=0.0).answerable  # before
     assert judge(right, retriever.search(right, 5), store, 0.0, min_translated=0.9).answerable
+
+
+def test_a_month_named_with_its_year_must_be_stated(small_engine):
+    """February's figure is no answer to a question about March."""
+    retriever, store = small_engine({"notice.txt": """某市水务局关于2020年2月水土保持方案审批决定的公告
+2020年2月1日至2020年2月29日，我市对2个水土保持方案审批申请作出了审批决定。
+"""})
+    march = retriever.analyse("某市水务局2020年3月审批了几个水土保持方案?")
+    verdict = judge(march, retriever.search(march, 5), store, 0.55)
+    assert not verdict.answerable and "2020年3月" in verdict.reason
+    february = retriever.analyse("某市水务局2020年2月审批了几个水土保持方案?")
+    assert judge(february, retriever.search(february, 5), store, 0.55).answerable
