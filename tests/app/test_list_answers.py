@@ -111,3 +111,9 @@ def test_validity_of_a_document_that_states_no_period_is_declined_with_that_reas
     assert "某市数字经济发展行动方案" in answer.reason
     stated = _ask(engine, "某市企业登记管理办法还有效吗?")  # one that states it is answered
     assert not stated.abstained and stated.rule == "validity" and "已到期" in stated.answer
+
+
+def test_a_title_quoted_with_another_place_names_no_document(engine):
+    """"南京市…行动方案" quotes the title of 合肥's and 芜湖's plans: neither is the one asked about."""
+    answer = _ask(engine, "南京市新能源汽车产业发展行动方案是从什么时候开始施行的?")
+    assert answer.abstained and "南京" in answer.reason

@@ -137,7 +137,7 @@ def test_labels_years_and_words_are_not_figures(text):
 @pytest.mark.parametrize(("question", "kind"), [
     ("稀土产业产值目标是多少?", "figure"),
     ("稀土新材料产值目标?", "figure"),
-    ("本措施什么时候施行?", "date"),
+    ("本措施什么时候施行?", "validity"),
     ("多长时间内办结?", "date"),
     ("强化政策支持由哪些单位负责?", "organisation"),
     ("市科技局牵头哪些任务?", "tasks"),

@@ -36,11 +36,13 @@ def named_documents(analysis: QueryAnalysis, hits: list[Hit], store: IndexStore)
     retrieved first; the best retrieved document when it names none."""
     ranked = list(dict.fromkeys([*(h.chunk.doc_id for h in hits), *store.documents]))
     metas = {d: store.document(d).meta for d in ranked}
-    exact = [d for d in ranked if names_document(analysis, metas[d]) or matches_doc_number(analysis, metas[d])]
+    named = places(analysis, store)
+    # A title quoted with another place ("苏州市…管理规定" of 滨州's) names no document here.
+    exact = [d for d in ranked if (names_document(analysis, metas[d]) or matches_doc_number(analysis, metas[d]))
+             and all(not store.places(d) or of_place(store, p, [d]) for p in named)]
     if exact:
         return exact[:1]
     docs = ranked
-    named = places(analysis, store)
     for place in named:
         docs = of_place(store, place, docs)
     for year in analysis.years:
