@@ -87,12 +87,15 @@ def _issue_date(text: str, head: list[str]) -> str | None:
 
 
 def _issuer(lines: list[str], text: str) -> str:
-    """The body signing the document (the line before the signature date), else one named on a line of its
-    own in the head."""
+    """The bodies signing the document (the lines of bodies before the signature date: a joint document signs
+    one a line), else one named on a line of its own in the head."""
     all_lines = [line.strip() for line in text.split("\n")]
     for i, line in enumerate(all_lines):
         if i and own_line_dates(line) and _ISSUER.match(to_simplified(all_lines[i - 1])):
-            return all_lines[i - 1]
+            first = i - 1
+            while first and _ISSUER.match(to_simplified(all_lines[first - 1])):
+                first -= 1
+            return "、".join(all_lines[first:i])
     return next((line for line in lines if _ISSUER.match(to_simplified(line))), "")
 
 

@@ -186,3 +186,16 @@ def test_labelled_and_markdown_titles():
     page = infer_meta("qa.md", clean_text(_doc("# 问答实录：《关于加快推动未来产业培育的若干措施》有关情况", "",
                                                "记者：未来产业的重点领域怎么确定？")).text)
     assert page.title == "问答实录：《关于加快推动未来产业培育的若干措施》有关情况"
+
+
+def test_a_joint_document_is_signed_by_every_body_one_a_line():
+    text = clean_text(_doc(
+        "某七部门关于推动未来产业创新发展的实施意见",
+        "一、总体要求。加快培育未来产业。",
+        "工业和信息化部",
+        "教育部",
+        "科学技术部",
+        "2024年1月18日",
+    )).text
+    meta = infer_meta("joint.md", text)
+    assert meta.issuer == "工业和信息化部、教育部、科学技术部" and meta.issue_date == "2024-01-18"
