@@ -117,3 +117,10 @@ def test_a_title_quoted_with_another_place_names_no_document(engine):
     """"南京市…行动方案" quotes the title of 合肥's and 芜湖's plans: neither is the one asked about."""
     answer = _ask(engine, "南京市新能源汽车产业发展行动方案是从什么时候开始施行的?")
     assert answer.abstained and "南京" in answer.reason
+
+
+def test_a_units_tasks_in_the_document_the_question_names_only(engine):
+    answer = _ask(engine, "按照某市数字经济发展行动方案，市科技局负责哪些任务?")
+    assert not answer.abstained and answer.rule == "tasks"
+    assert "发展算力产业" in answer.answer and "推进数据开放" in answer.answer
+    assert "建设创新平台" not in answer.answer and "培育科技企业" not in answer.answer  # the other plan's

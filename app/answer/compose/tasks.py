@@ -15,7 +15,7 @@ from corpus.lang.text import normalize_for_search
 from corpus.matrix import Assignment, assignments
 from index.store import IndexStore
 from retriever.hybrid import Hit
-from retriever.query import TASKS, QueryAnalysis
+from retriever.query import TASKS, QueryAnalysis, matches_doc_number, names_document
 
 MAX_TASKS = 15
 _LEAD_ONLY = re.compile(r"牵头|牽頭|lead", re.I)
@@ -62,6 +62,12 @@ class TasksComposer:
             codes = division_codes(place)
             entries = [a for a in entries if not store.places(a.chunk.doc_id)
                        or nested(codes, store.places(a.chunk.doc_id))]
+        # A document named by its title or 文号 is the one asked about; if its unit notes never name the unit,
+        # its text does ("市科委负责…"), and the quote composer answers from it.
+        named = {d for d in store.documents if names_document(analysis, store.document(d).meta)
+                 or matches_doc_number(analysis, store.document(d).meta)}
+        if named:
+            entries = [a for a in entries if a.chunk.doc_id in named]
         docs = {h.chunk.doc_id for h in passages[:3]}
         # A question that points at a document (its passages all come from it) is answered from that document.
         if len(docs) == 1 and any(a.chunk.doc_id in docs for a in entries) and store.documents.keys() - docs \
