@@ -102,3 +102,45 @@ def test_a_count_names_where_the_numbering_skips(small_engine):
     answer = ask("某县乡村振兴工作要点共有多少条?", retriever, store, top_k=5, min_coverage=0.55)
     assert answer.rule == "count" and "共有3条" in answer.answer
     assert "编号不连续（2.之后为4.）" in answer.answer
+
+
+FUND = """某市中小企业发展基金管理办法
+第一条 为规范资金管理，制定本办法。
+第二条 中小企业发展基金的用途如下：
+（一）支持企业技术改造。
+（二）补助企业融资担保费用。
+第三条 中小企业发展基金的来源如下：
+（一）市财政年度预算安排。
+（二）社会捐赠。
+（三）基金收益。
+第四条 专家入库采取公开征集、特邀入库和交换共享三种方式。
+（一）公开征集。由个人申请、单位推荐。
+（二）特邀入库。由市科委邀请。
+（三）交换共享。与其他省市共享专家资源。
+第五条 本市重点发展工业节能电机、风力发电机、机器人专用电机等永磁电机，年内建成永磁电机产业园。
+"""
+
+
+@pytest.fixture(scope="module")
+def fund(small_engine):
+    return small_engine({"fund.txt": FUND})
+
+
+def test_a_list_written_inline_is_quoted_whole_with_its_members_as_items(fund):
+    answer = _ask(fund, "本市重点发展哪些类型的永磁电机?")
+    assert not answer.abstained and answer.rule == "items"
+    assert all(m in answer.answer for m in ("工业节能电机", "风力发电机", "机器人专用电机"))
+    assert [line for _, line in answer.items][1:3] == ["风力发电机", "机器人专用电机等永磁电机"]
+
+
+def test_the_list_whose_heading_names_what_is_asked_is_chosen_over_its_neighbours(fund):
+    answer = _ask(fund, "专家入库有哪几种方式?")
+    assert answer.rule == "items"
+    assert [line for _, line in answer.items] == ["（一）公开征集。", "（二）特邀入库。", "（三）交换共享。"]
+
+
+def test_a_question_asking_no_list_is_answered_by_the_announced_list_that_states_it(fund):
+    answer = _ask(fund, "中小企业发展基金的钱从哪里来?")
+    assert answer.rule == "items"
+    assert "市财政年度预算安排" in answer.answer and "社会捐赠" in answer.answer and "基金收益" in answer.answer
+    assert "技术改造" not in answer.answer  # the other announced list, of the fund's uses

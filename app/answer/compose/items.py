@@ -6,13 +6,17 @@ is not invented."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
+
+import jieba.posseg as pseg
 
 from app.answer.compose import Draft
 from app.answer.compose.cite import heading_title, where
 from corpus.errors import ChunkNotFound
 from corpus.lang.numbering import strip_marker
 from corpus.lang.numbers import quantities
-from corpus.lang.sentences import announces_items, looks_like_heading, sentences
+from corpus.lang.orgs import UNIT_LABEL
+from corpus.lang.sentences import announces_items, inline_members, looks_like_heading, sentences
 from corpus.lang.text import normalize_for_search
 from corpus.model import INTRO, MEASURE, Chunk
 from index.store import IndexStore
@@ -21,6 +25,13 @@ from retriever.query import CONTENT, ITEMS, TASKS, TEXT, QueryAnalysis
 
 MAX_ITEMS = 12
 MAX_OWN = 4  # sentences of the section's own text
+TOP = 3  # passages whose lists compete
+NOUN_BONUS = 0.3  # a list whose heading names what the question asks a list of
+MEMBER_BONUS = 0.05  # per further top passage that is an item of the same list
+MIN_LISTING = 0.4  # share of the question a list's heading or sentence must state to answer it
+ASKED_NOUN = re.compile(r"(哪些|哪几(?:个方面|[种类个项条位家])?|什么)(?:类型的|种类的|方面的|样的)?([^?？，,。!！]*)")
+NEAR = 0.9  # enumerations of one passage scoring this share of its best are quoted with it
+INLINE_WEIGHT = 0.8  # an inline enumeration against a numbered list: the document's own structure is surer
 
 
 def _children(store: IndexStore, doc_id: str, prefix: str) -> list[Chunk]:
@@ -83,6 +94,78 @@ def section_items(analysis: QueryAnalysis, passages: list[Hit], store: IndexStor
     return None
 
 
+@dataclass(frozen=True)
+class Listing:
+    """A list that may answer the question: a section's items (separate chunks), or one sentence's inline
+    enumeration ("重点发展A、B、C"); scored by what of the question its heading or sentence states."""
+    score: float
+    hit: Hit  # the section's introduction, or the passage that stands for it
+    items: tuple[Chunk, ...] = ()
+    sentence: str = ""  # an inline enumeration's sentence
+    members: tuple[str, ...] = ()
+
+
+def _stated(analysis: QueryAnalysis, text: str) -> float:
+    """IDF-weighted share of the question's specific words `text` states."""
+    folded = normalize_for_search(text)
+    total = sum(t.weight for t in analysis.terms)
+    return sum(t.weight for t in analysis.terms if t.stated_in(folded)) / total if total else 0.0
+
+
+def asked_nouns(analysis: QueryAnalysis) -> tuple[str, ...]:
+    """What the question asks a list of, as the words right after its asking word and at its end ("哪几种方式"
+    → 方式, "哪些类型的永磁电机" → 永磁电机, "分为哪几类" → 类): a list whose heading names it is the one asked."""
+    found = ASKED_NOUN.search(normalize_for_search(analysis.original))
+    if not found:
+        return ()
+    words = [w.word for w in pseg.lcut(found.group(2)) if w.flag.startswith("n")]
+    classifier = found.group(1)[-1:] if found.group(1)[-1:] in "类种面" else ""
+    return tuple(dict.fromkeys(w for w in (words[:1] + words[-1:] + [classifier]) if w and w not in "的"))
+
+
+def _noun_bonus(nouns: tuple[str, ...], text: str) -> float:
+    folded = normalize_for_search(text)
+    return NOUN_BONUS if any(n in folded for n in nouns) else 0.0
+
+
+def listings(analysis: QueryAnalysis, passages: list[Hit], store: IndexStore, *, inline: bool) -> list[Listing]:
+    """Every list the top passages belong to or hold, best first: the items under an introduction, an item's
+    siblings (its list named by the parent's introduction or heading), and (`inline`) a sentence's inline
+    enumeration. A list more top passages belong to is likelier the one asked."""
+    nouns = asked_nouns(analysis)
+    found: dict[str, Listing] = {}
+    members: dict[str, int] = {}
+    for hit in passages[:TOP]:
+        chunk = hit.chunk
+        if chunk.kind == INTRO:
+            key, stand, head = chunk.chunk_id.removesuffix(".intro") + ".", hit, chunk.text
+        elif chunk.kind == MEASURE and "." in chunk.chunk_id.split("~")[0]:
+            key = _parent_prefix(chunk)
+            members[key] = members.get(key, 0) + 1
+            try:
+                intro = store.chunk(key + "intro")
+                stand, head = Hit(intro, 0.0, 0.0, 0.0, 0), intro.text
+            except ChunkNotFound:  # no introduction: the parent's heading names the list
+                stand, head = hit, chunk.heading_path[-2] if len(chunk.heading_path) >= 2 else ""
+        else:
+            key = ""
+        if key and key not in found and len(items := _children(store, chunk.doc_id, key)) >= 2:
+            found[key] = Listing(_stated(analysis, head) + _noun_bonus(nouns, head), stand, tuple(items))
+        enumerations = [(INLINE_WEIGHT * _stated(analysis, context) + _noun_bonus(nouns, context), sentence, named)
+                        for sentence in (sentences(chunk.text) if inline else ())
+                        if not UNIT_LABEL.match(sentence.strip(" (（"))  # a unit note lists units, not items
+                        and (named := inline_members(sentence))
+                        and (context := " ".join(chunk.heading_path[-1:]) + sentence)]
+        if enumerations and chunk.chunk_id not in found:
+            # Every enumeration of the passage that answers about as well: "强化…机制。同时对A、B、C…进行重点培育。"
+            top = max(score for score, _, _ in enumerations)
+            kept = [(sentence, named) for score, sentence, named in enumerations if score >= NEAR * top]
+            found[chunk.chunk_id] = Listing(top, hit, sentence="".join(s for s, _ in kept),
+                                            members=tuple(m for _, named in kept for m in named))
+    return sorted((replace(f, score=f.score + MEMBER_BONUS * max(0, members.get(k, 0) - 1)) for k, f in found.items()),
+                  key=lambda f: -f.score)
+
+
 def item_line(chunk: Chunk) -> str:
     """An item as its list shows it: "24.强化政策支持" (its own number and title), or its first sentence as the
     document numbers it ("（一）未按规定公示收支情况的；")."""
@@ -98,12 +181,29 @@ class ItemsComposer:
     name = "items"
 
     def compose(self, analysis: QueryAnalysis, passages: list[Hit], store: IndexStore) -> Draft | None:
-        # "基金的钱从哪里来?" asks no list, but a passage that only announces one ("来源如下：") is answered by it.
-        announced = bool(passages) and passages[0].chunk.kind == INTRO and announces_items(passages[0].chunk.text) \
-            and not analysis.measures  # "第四十二条讲的是什么" asks for that article, not a list beside it
-        if analysis.answer_type not in (ITEMS, TASKS) and not (analysis.answer_type in (TEXT, CONTENT) and announced):
+        if not passages:
             return None
-        found = section_items(analysis, passages, store)
+        if analysis.answer_type == TASKS:
+            found = section_items(analysis, passages, store)
+        elif analysis.answer_type == ITEMS:
+            best = next(iter(listings(analysis, passages, store, inline=True)), None)
+            if best is not None and best.score >= MIN_LISTING:
+                if best.sentence:
+                    return self._inline(analysis, best)
+                found = best.hit, list(best.items)
+            else:
+                found = section_items(analysis, passages, store)
+        elif analysis.answer_type in (TEXT, CONTENT) and not analysis.measures:
+            # "基金的钱从哪里来?" asks no list, but when the best passage announces one ("来源如下：") or is an item
+            # of one, the list answers it: the announced list that states most of the question.
+            first = passages[0].chunk
+            if not (first.kind == INTRO and announces_items(first.text)) and announcing_parent(store, first) is None:
+                return None
+            announced = [f for f in listings(analysis, passages, store, inline=False)
+                         if f.hit.chunk.kind == INTRO and announces_items(f.hit.chunk.text)]
+            found = (announced[0].hit, list(announced[0].items)) if announced else None
+        else:  # "第四十二条讲的是什么" asks for that article, not a list beside it
+            return None
         if found is None:
             return None
         section, items = found
@@ -130,3 +230,11 @@ class ItemsComposer:
                          if not analysis.english else f"… {len(items)} items in all; the rest in `items`.")
         every = tuple((Hit(c, 0.0, 0.0, 0.0, 0), item_line(c)) for c in items)
         return Draft("\n".join(lines), tuple(cited), self.name, tuple(quotes), every, counted)
+
+    def _inline(self, analysis: QueryAnalysis, listing: Listing) -> Draft:
+        """One sentence's inline enumeration, quoted whole (its members are the items)."""
+        chunk = listing.hit.chunk
+        text = (f"According to {where(chunk)}: “{listing.sentence}”[1]" if analysis.english
+                else f"根据{where(chunk)}：{listing.sentence}[1]")
+        return Draft(text, (listing.hit,), self.name, (listing.sentence,),
+                     tuple((listing.hit, m) for m in listing.members))
