@@ -144,3 +144,46 @@ def test_a_question_asking_no_list_is_answered_by_the_announced_list_that_states
     assert answer.rule == "items"
     assert "市财政年度预算安排" in answer.answer and "社会捐赠" in answer.answer and "基金收益" in answer.answer
     assert "技术改造" not in answer.answer  # the other announced list, of the fund's uses
+
+
+BAOTOU_A = """包头市推进新兴产业发展的实施意见
+一、壮大稀土产业
+1.提升稀土原料生产能力。扩大稀土冶炼分离产能。
+2.拓展稀土终端应用。发展永磁电机产业。
+3.建设稀土新材料基地。引进磁材企业。
+二、做强光伏产业
+4.扩大晶硅产能。建设单晶硅项目。
+5.延伸光伏产业链。发展组件和逆变器。
+"""
+BAOTOU_B = """包头市科技创新工作要点
+一、建设创新平台
+（一）建设实验室。组建自治区重点实验室。
+（二）建设中试基地。建成中试平台。
+二、攻关稀土关键技术
+（三）突破稀土分离技术。开展稀土绿色分离攻关。
+（四）发展稀土功能材料。研发稀土储氢材料。
+（五）推广稀土永磁应用。建设示范项目。
+"""
+
+
+@pytest.fixture(scope="module")
+def baotou(small_engine):
+    return small_engine({"baotou_a.txt": BAOTOU_A, "baotou_b.txt": BAOTOU_B})
+
+
+def test_a_section_named_by_its_topic_is_listed_from_every_document_that_has_one(baotou):
+    answer = _ask(baotou, "包头市有哪些支持稀土产业的措施?")
+    assert answer.rule == "items"
+    lines = [line for _, line in answer.items]
+    assert lines[:3] == ["1.提升稀土原料生产能力。", "2.拓展稀土终端应用。", "3.建设稀土新材料基地。"] or \
+        lines[-3:] == ["1.提升稀土原料生产能力。", "2.拓展稀土终端应用。", "3.建设稀土新材料基地。"]
+    assert "（三）突破稀土分离技术。" in lines and "（五）推广稀土永磁应用。" in lines
+    assert not any("光伏" in line or "实验室" in line for line in lines)  # other sections stay out
+    assert {c.hit.chunk.doc_id for c in answer.citations} == {"baotou-a", "baotou-b"}
+
+
+def test_a_count_of_a_named_part_counts_that_part_only(small_engine):
+    answer = _ask(small_engine({"baotou_b.txt": BAOTOU_B}), "包头市科技创新工作要点第二部分有几项任务?")
+    assert answer.rule == "count" and "共有3条" in answer.answer and "攻关稀土关键技术" in answer.answer
+    assert [line for _, line in answer.items] == ["（三）突破稀土分离技术。", "（四）发展稀土功能材料。",
+                                                  "（五）推广稀土永磁应用。"]

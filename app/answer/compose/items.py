@@ -12,6 +12,7 @@ import jieba.posseg as pseg
 
 from app.answer.compose import Draft
 from app.answer.compose.cite import heading_title, where
+from app.answer.compose.scope import named_documents
 from corpus.errors import ChunkNotFound
 from corpus.lang.numbering import strip_marker
 from corpus.lang.numbers import quantities
@@ -128,6 +129,37 @@ def _noun_bonus(nouns: tuple[str, ...], text: str) -> float:
     return NOUN_BONUS if any(n in folded for n in nouns) else 0.0
 
 
+def topic_sections(analysis: QueryAnalysis, store: IndexStore, doc_ids: list[str]) -> list[Listing]:
+    """Each document's section that its heading and its items' titles show to be about what the question asks
+    ("有哪些支持稀土产业的措施" → the section whose heading and items name 稀土), best first; a section that does not
+    state the question's most specific word is not about it."""
+    nouns = asked_nouns(analysis)
+    top = max(analysis.terms, key=lambda t: t.weight, default=None)
+    found = []
+    for doc_id in doc_ids:
+        prefixes = dict.fromkeys(_parent_prefix(c) for c in store.chunks_of(doc_id)
+                                 if c.kind == MEASURE and "." in c.chunk_id.split("~")[0])
+        best = None
+        for prefix in prefixes:
+            items = _children(store, doc_id, prefix)
+            if len(items) < 2:
+                continue
+            try:
+                stand = store.chunk(prefix + "intro")
+                head = (sentences(stand.text) or [""])[0]
+            except ChunkNotFound:
+                stand, head = items[0], items[0].heading_path[-2] if len(items[0].heading_path) >= 2 else ""
+            about = " ".join([head, *(heading_title(c) for c in items)])
+            if top is None or not top.stated_in(normalize_for_search(about)):
+                continue
+            listing = Listing(_stated(analysis, about) + _noun_bonus(nouns, about), Hit(stand, 0.0, 0.0, 0.0, 0),
+                              tuple(items))
+            best = listing if best is None or listing.score > best.score else best
+        if best is not None:
+            found.append(best)
+    return sorted(found, key=lambda f: -f.score)
+
+
 def listings(analysis: QueryAnalysis, passages: list[Hit], store: IndexStore, *, inline: bool) -> list[Listing]:
     """Every list the top passages belong to or hold, best first: the items under an introduction, an item's
     siblings (its list named by the parent's introduction or heading), and (`inline`) a sentence's inline
@@ -185,15 +217,10 @@ class ItemsComposer:
             return None
         if analysis.answer_type == TASKS:
             found = section_items(analysis, passages, store)
-        elif analysis.answer_type == ITEMS:
-            best = next(iter(listings(analysis, passages, store, inline=True)), None)
-            if best is not None and best.score >= MIN_LISTING:
-                if best.sentence:
-                    return self._inline(analysis, best)
-                found = best.hit, list(best.items)
-            else:
-                found = section_items(analysis, passages, store)
-        elif analysis.answer_type in (TEXT, CONTENT) and not analysis.measures:
+            return self._sections(analysis, [found]) if found else None
+        if analysis.answer_type == ITEMS:
+            return self._items(analysis, passages, store)
+        if analysis.answer_type in (TEXT, CONTENT) and not analysis.measures:
             # "基金的钱从哪里来?" asks no list, but when the best passage announces one ("来源如下：") or is an item
             # of one, the list answers it: the announced list that states most of the question.
             first = passages[0].chunk
@@ -201,35 +228,55 @@ class ItemsComposer:
                 return None
             announced = [f for f in listings(analysis, passages, store, inline=False)
                          if f.hit.chunk.kind == INTRO and announces_items(f.hit.chunk.text)]
-            found = (announced[0].hit, list(announced[0].items)) if announced else None
-        else:  # "第四十二条讲的是什么" asks for that article, not a list beside it
-            return None
-        if found is None:
-            return None
-        section, items = found
-        shown = items[:MAX_ITEMS]
-        cited = [Hit(c, 0.0, 0.0, 0.0, 0) for c in shown]
-        # No count in the text: a number the passages do not state would not pass verification.
-        head = section.chunk if section.chunk.kind == INTRO else None
-        name = where(head) if head else f"《{section.chunk.title}》"
-        # The section's own sentences come first: items it states before its numbered ones are items too.
-        own = "".join(sentences(head.text)[:MAX_OWN]) if head else ""
-        lines = [f"{name}：{own}" if own else f"{name}{'包括：' if not analysis.english else ' lists:'}"]
-        quotes = [own] if own else []
-        if head:
-            cited.insert(0, section)
-            lines[0] += "[1]"
-        for n, c in enumerate(shown, 2 if head else 1):
-            line = item_line(c)
-            quotes.append(line)
-            lines.append(f"{line}[{n}]")
-        counted = ()
-        if len(items) > len(shown):
-            counted = (f"共{len(items)}项",)  # the number of items the answer returns in `items`
-            lines.append(f"……共{len(items)}项，以上为前几项，其余见原文或回答的 items 字段。"
-                         if not analysis.english else f"… {len(items)} items in all; the rest in `items`.")
-        every = tuple((Hit(c, 0.0, 0.0, 0.0, 0), item_line(c)) for c in items)
-        return Draft("\n".join(lines), tuple(cited), self.name, tuple(quotes), every, counted)
+            return self._sections(analysis, [(announced[0].hit, list(announced[0].items))]) if announced else None
+        return None  # "第四十二条讲的是什么" asks for that article, not a list beside it
+
+    def _items(self, analysis: QueryAnalysis, passages: list[Hit], store: IndexStore) -> Draft | None:
+        """The list that states most of the question: one of the passages' lists, or, when the question names
+        a topic the documents give a section to, that section in each document that has one."""
+        docs = list(dict.fromkeys([*named_documents(analysis, passages, store), passages[0].chunk.doc_id]))
+        sections = topic_sections(analysis, store, docs)
+        found = listings(analysis, passages, store, inline=True)
+        best = max(found[:1] + sections[:1], key=lambda f: f.score, default=None)
+        if best is None or best.score < MIN_LISTING:
+            found_items = section_items(analysis, passages, store)
+            return self._sections(analysis, [found_items]) if found_items else None
+        if best.sentence:
+            return self._inline(analysis, best)
+        # A section about the question in another document answers too: "包头市有哪些支持稀土产业的措施" is each
+        # of the city's documents' rare-earth section.
+        others = [f for f in sections if f.score >= MIN_LISTING and f.hit.chunk.doc_id != best.hit.chunk.doc_id]
+        return self._sections(analysis, [(f.hit, list(f.items)) for f in [best, *others]])
+
+    def _sections(self, analysis: QueryAnalysis, found: list[tuple[Hit, list[Chunk]]]) -> Draft:
+        lines: list[str] = []
+        cited: list[Hit] = []
+        quotes: list[str] = []
+        counted: list[str] = []
+        every: list[tuple[Hit, str]] = []
+        for section, items in found:
+            shown = items[:MAX_ITEMS]
+            # No count in the text: a number the passages do not state would not pass verification.
+            head = section.chunk if section.chunk.kind == INTRO else None
+            name = where(head) if head else f"《{section.chunk.title}》"
+            # The section's own sentences come first: items it states before its numbered ones are items too.
+            own = "".join(sentences(head.text)[:MAX_OWN]) if head else ""
+            lines.append(f"{name}：{own}" if own else f"{name}{'包括：' if not analysis.english else ' lists:'}")
+            quotes += [own] if own else []
+            if head:
+                cited.append(section)
+                lines[-1] += f"[{len(cited)}]"
+            for c in shown:
+                line = item_line(c)
+                quotes.append(line)
+                cited.append(Hit(c, 0.0, 0.0, 0.0, 0))
+                lines.append(f"{line}[{len(cited)}]")
+            if len(items) > len(shown):
+                counted.append(f"共{len(items)}项")  # the number of items the answer returns in `items`
+                lines.append(f"……共{len(items)}项，以上为前几项，其余见原文或回答的 items 字段。"
+                             if not analysis.english else f"… {len(items)} items in all; the rest in `items`.")
+            every += [(Hit(c, 0.0, 0.0, 0.0, 0), item_line(c)) for c in items]
+        return Draft("\n".join(lines), tuple(cited), self.name, tuple(quotes), tuple(every), tuple(counted))
 
     def _inline(self, analysis: QueryAnalysis, listing: Listing) -> Draft:
         """One sentence's inline enumeration, quoted whole (its members are the items)."""
