@@ -79,3 +79,22 @@ def test_cli_units_and_targets(monkeypatch, settings, tmp_path):
     for args, said in ((["units", "nope"], "no document 'nope'"), (["targets", DOC, "-f", "xlsx"], "--out")):
         refused = runner.invoke(cli, args)
         assert refused.exit_code == 1 and said in refused.output and "Traceback" not in refused.output
+
+
+def test_ask_and_search_keep_to_documents_in_force_on_a_day(client):
+    question = "呼和浩特工业科技创新三年行动计划的基本原则有哪些?"
+    hohhot = "hohhot-2021-industrial-innovation"
+
+    def cited(day: str) -> set[str]:
+        body = client.post("/api/ask", json={"question": question, "filters": {"in_force_on": day}}).json()
+        return {c["doc_id"] for c in body["citations"]}
+
+    assert hohhot in cited("2022-06-01")
+    assert hohhot not in cited("2025-06-01")  # its 2021-2023 plan has ended
+    hits = client.post("/api/search", json={"query": question, "filters": {"in_force_on": "2025-06-01"}}).json()
+    assert hits["hits"] and all(h["doc_id"] != hohhot for h in hits["hits"])
+    only = client.post("/api/search", json={"query": question, "filters": {"in_force_on": "2025-06-01",
+                                                                          "doc_ids": [hohhot]}}).json()
+    assert only["hits"] == []  # the one document asked for is not in force: nothing, not everything
+    bad = client.post("/api/ask", json={"question": question, "filters": {"in_force_on": "2025-13-01"}})
+    assert bad.status_code == 422
