@@ -187,3 +187,13 @@ def test_a_count_of_a_named_part_counts_that_part_only(small_engine):
     assert answer.rule == "count" and "共有3条" in answer.answer and "攻关稀土关键技术" in answer.answer
     assert [line for _, line in answer.items] == ["（三）突破稀土分离技术。", "（四）发展稀土功能材料。",
                                                   "（五）推广稀土永磁应用。"]
+
+
+def test_a_comparison_row_quotes_the_sentence_with_the_figure_not_a_vaguer_one(small_engine):
+    retriever, store = small_engine({
+        "hefei.txt": HEFEI.replace("一、发展目标\n", "一、发展目标\n坚持市场主导，推动全市新能源汽车产量稳步增长。\n"),
+        "wuhu.txt": WUHU})
+    answer = ask("合肥和芜湖的新能源汽车产量各提出了什么?", retriever, store, top_k=5, min_coverage=0.55)
+    assert answer.rule == "compare"
+    hefei = next(line for line in answer.answer.splitlines() if line.startswith("合肥"))
+    assert "100万辆" in hefei and "稳步增长" not in hefei
