@@ -197,3 +197,16 @@ def test_a_comparison_row_quotes_the_sentence_with_the_figure_not_a_vaguer_one(s
     assert answer.rule == "compare"
     hefei = next(line for line in answer.answer.splitlines() if line.startswith("合肥"))
     assert "100万辆" in hefei and "稳步增长" not in hefei
+
+
+def test_a_list_written_after_its_lead_in_without_numbers_is_quoted_whole(small_engine):
+    retriever, store = small_engine({"rules.txt": """某市工程建设项目并联审批管理规定
+第一条 为提高审批效率，制定本规定。
+第二条 审批部门应当承担以下责任：组织窗口受理；协调相关部门并联审查；督促及时作出审批决定；组织联合验收。
+第三条 本规定自2024年1月1日起施行。
+"""})
+    answer = ask("审批部门应当承担哪些责任?", retriever, store, top_k=5, min_coverage=0.55)
+    assert answer.rule == "items"
+    assert all(m in answer.answer for m in ("组织窗口受理", "协调相关部门并联审查", "督促及时作出审批决定", "组织联合验收"))
+    assert [line for _, line in answer.items] == ["组织窗口受理；", "协调相关部门并联审查；", "督促及时作出审批决定；",
+                                                  "组织联合验收。"]

@@ -17,7 +17,7 @@ from corpus.errors import ChunkNotFound
 from corpus.lang.numbering import strip_marker
 from corpus.lang.numbers import quantities
 from corpus.lang.orgs import UNIT_LABEL
-from corpus.lang.sentences import announces_items, inline_members, looks_like_heading, sentences
+from corpus.lang.sentences import announces_items, inline_members, is_lead_in, looks_like_heading, sentences
 from corpus.lang.text import normalize_for_search
 from corpus.model import INTRO, MEASURE, Chunk
 from index.store import IndexStore
@@ -160,6 +160,26 @@ def topic_sections(analysis: QueryAnalysis, store: IndexStore, doc_ids: list[str
     return sorted(found, key=lambda f: -f.score)
 
 
+def _enumerations(analysis: QueryAnalysis, chunk: Chunk, nouns: tuple[str, ...]) -> list[tuple[float, str, list[str]]]:
+    """(score, the words quoted, the members) of each list a passage writes without numbering its items: a
+    sentence's inline enumeration ("重点发展A、B、C"), or the sentences after a lead-in ("应当承担以下责任：A；B；C。"),
+    scored by what of the question the passage's heading and the list's sentence (or lead-in) state."""
+    # A lead-in's colon ends it ("…以下责任：A；B；"): the items may follow on the same line.
+    parts = [p for s in sentences(chunk.text) for p in re.split(r"(?<=[：:])", s)
+             if p.strip() and not UNIT_LABEL.match(p.strip(" (（"))]  # a unit note: no item
+    out = []
+    for i, sentence in enumerate(parts):
+        if is_lead_in(sentence) and len(parts) - i > 2:
+            quoted, named = "".join(parts[i:]), parts[i + 1:]
+        elif named := inline_members(sentence):
+            quoted = sentence
+        else:
+            continue
+        context = " ".join(chunk.heading_path[-1:]) + sentence
+        out.append((INLINE_WEIGHT * _stated(analysis, context) + _noun_bonus(nouns, context), quoted, named))
+    return out
+
+
 def listings(analysis: QueryAnalysis, passages: list[Hit], store: IndexStore, *, inline: bool) -> list[Listing]:
     """Every list the top passages belong to or hold, best first: the items under an introduction, an item's
     siblings (its list named by the parent's introduction or heading), and (`inline`) a sentence's inline
@@ -183,11 +203,7 @@ def listings(analysis: QueryAnalysis, passages: list[Hit], store: IndexStore, *,
             key = ""
         if key and key not in found and len(items := _children(store, chunk.doc_id, key)) >= 2:
             found[key] = Listing(_stated(analysis, head) + _noun_bonus(nouns, head), stand, tuple(items))
-        enumerations = [(INLINE_WEIGHT * _stated(analysis, context) + _noun_bonus(nouns, context), sentence, named)
-                        for sentence in (sentences(chunk.text) if inline else ())
-                        if not UNIT_LABEL.match(sentence.strip(" (（"))  # a unit note lists units, not items
-                        and (named := inline_members(sentence))
-                        and (context := " ".join(chunk.heading_path[-1:]) + sentence)]
+        enumerations = _enumerations(analysis, chunk, nouns) if inline else []
         if enumerations and chunk.chunk_id not in found:
             # Every enumeration of the passage that answers about as well: "强化…机制。同时对A、B、C…进行重点培育。"
             top = max(score for score, _, _ in enumerations)
