@@ -1,6 +1,8 @@
-"""The items of a section, gathered when they are separate chunks: the question asks for items ("有哪些",
-"包括哪些") and the answering passage is the section's introduction, or one of its items while the question
-names the section's heading. Items come in document order, each cited; an item the document does not number
+"""List answers: the question asks for items ("有哪些", "包括哪些") and the lists the top passages belong to or
+hold compete by what of the question their heading or sentence states — a section's items (separate chunks,
+under an introduction or a heading), a list written inline in one sentence ("重点发展A、B、C"), or after a lead-in
+without numbers ("应当承担以下责任：A；B；C。") — and, for a topic the documents give a section to, each named
+document's section about it. Items come in document order, each cited; an item the document does not number
 is not invented."""
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ class Listing:
     score: float
     hit: Hit  # the section's introduction, or the passage that stands for it
     items: tuple[Chunk, ...] = ()
-    sentence: str = ""  # an inline enumeration's sentence
+    sentence: str = ""  # a list written in a passage's own words (inline, or after a lead-in): what is quoted
     members: tuple[str, ...] = ()
 
 
@@ -114,8 +116,9 @@ def _stated(analysis: QueryAnalysis, text: str) -> float:
 
 
 def asked_nouns(analysis: QueryAnalysis) -> tuple[str, ...]:
-    """What the question asks a list of, as the words right after its asking word and at its end ("哪几种方式"
-    → 方式, "哪些类型的永磁电机" → 永磁电机, "分为哪几类" → 类): a list whose heading names it is the one asked."""
+    """What the question asks a list of: the first and last nouns after its asking word, or its classifier
+    ("哪几种方式" → 方式, "哪些类型的永磁电机" → 永磁电机, "分为哪几类" → 类); a list whose heading names it is the one
+    asked."""
     found = ASKED_NOUN.search(normalize_for_search(analysis.original))
     if not found:
         return ()
@@ -169,14 +172,15 @@ def _enumerations(analysis: QueryAnalysis, chunk: Chunk, nouns: tuple[str, ...])
              if p.strip() and not UNIT_LABEL.match(p.strip(" (（"))]  # a unit note: no item
     out = []
     for i, sentence in enumerate(parts):
-        if is_lead_in(sentence) and len(parts) - i > 2:
-            quoted, named = "".join(parts[i:]), parts[i + 1:]
-        elif named := inline_members(sentence):
-            quoted = sentence
-        else:
+        lead_in = is_lead_in(sentence) and len(parts) - i > 2
+        named = parts[i + 1:] if lead_in else inline_members(sentence)
+        if not named:
             continue
         context = " ".join(chunk.heading_path[-1:]) + sentence
-        out.append((INLINE_WEIGHT * _stated(analysis, context) + _noun_bonus(nouns, context), quoted, named))
+        score = INLINE_WEIGHT * _stated(analysis, context) + _noun_bonus(nouns, context)
+        out.append((score, "".join(parts[i:]) if lead_in else sentence, named))
+        if lead_in:
+            break  # the rest of the passage is its items
     return out
 
 
