@@ -278,7 +278,9 @@ class ItemsComposer:
             shown = items[:MAX_ITEMS]
             # No count in the text: a number the passages do not state would not pass verification.
             head = section.chunk if section.chunk.kind == INTRO else None
-            name = where(head) if head else f"《{section.chunk.title}》"
+            # No introduction: the section is named by its heading, which its items' paths carry.
+            heading = items[0].heading_path[-2] if not head and items and len(items[0].heading_path) >= 2 else ""
+            name = where(head) if head else f"《{section.chunk.title}》{heading}"
             # The section's own sentences come first: items it states before its numbered ones are items too.
             own = "".join(sentences(head.text)[:MAX_OWN]) if head else ""
             lines.append(f"{name}：{own}" if own else f"{name}{'包括：' if not analysis.english else ' lists:'}")
