@@ -41,7 +41,9 @@ class FiltersIn(BaseModel):
         doc_ids = tuple(self.doc_ids)
         if self.in_force_on:
             day = self.in_force_on
-            doc_ids = tuple(d for d in (doc_ids or store.documents) if in_force(store.period(d), day))
+            # An id no document has matches nothing either way.
+            doc_ids = tuple(d for d in (doc_ids or store.documents)
+                            if d in store.documents and in_force(store.period(d), day))
             doc_ids = doc_ids or (NO_DOCUMENT,)  # none in force: search nothing, not everything
         return Filters(doc_ids, self.issuer, self.region, self.year_from, self.year_to, self.lead_unit)
 
