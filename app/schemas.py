@@ -3,16 +3,19 @@ evaluation suite; change them only with a version bump."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
 from app.answer.model import Answer, Thread
 from app.present import citation_label, cited_span, doubt
+from corpus.validity import in_force
 from index.store import IndexStore
 from retriever.hybrid import Filters, Hit
 
 QUESTION_MAX_CHARS = 1000
+NO_DOCUMENT = ""  # a document id no document has: a filter that lets none through
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=QUESTION_MAX_CHARS)]
 _QUESTION = TypeAdapter(Question)
 
@@ -31,9 +34,18 @@ class FiltersIn(BaseModel):
     year_from: int | None = Field(None, ge=1900, le=2100)
     year_to: int | None = Field(None, ge=1900, le=2100)
     lead_unit: Annotated[str, StringConstraints(max_length=200)] | None = None
+    in_force_on: dt.date | None = Field(None, description="only documents not known to be expired or not yet in "
+                                                          "force on this day (YYYY-MM-DD), as read from their text")
 
-    def to_filters(self) -> Filters:
-        return Filters(tuple(self.doc_ids), self.issuer, self.region, self.year_from, self.year_to, self.lead_unit)
+    def to_filters(self, store: IndexStore) -> Filters:
+        doc_ids = tuple(self.doc_ids)
+        if self.in_force_on:
+            day = self.in_force_on
+            # An id no document has matches nothing either way.
+            doc_ids = tuple(d for d in (doc_ids or store.documents)
+                            if d in store.documents and in_force(store.period(d), day))
+            doc_ids = doc_ids or (NO_DOCUMENT,)  # none in force: search nothing, not everything
+        return Filters(doc_ids, self.issuer, self.region, self.year_from, self.year_to, self.lead_unit)
 
 
 class SearchRequest(BaseModel):

@@ -8,6 +8,8 @@ import io
 from dataclasses import dataclass
 
 from app.answer.compose.cite import heading_title
+from app.answer.compose.tasks import named_unit, unit_index
+from corpus.errors import UnitNotFound
 from index.store import IndexStore
 
 FORMATS = ("json", "csv", "xlsx")
@@ -30,6 +32,7 @@ class Table:
 
 MATRIX_HEAD = ("条目", "措施")
 TARGET_HEAD = ("指标", "目标值", "单位", "年份或期限", "条目", "文件", "原文")
+UNIT_HEAD = ("文件", "条目", "措施", "角色", "单位（原文）")
 
 
 def units_table(store: IndexStore, doc_id: str) -> Table:
@@ -45,6 +48,16 @@ def targets_table(store: IndexStore, doc_id: str) -> Table:
     rows = tuple((t.subject, t.figure, t.unit, t.deadline, t.chunk.measure, title, t.sentence) for t in found)
     return Table("targets", doc_id, title, TARGET_HEAD, rows, tuple(t.chunk.chunk_id for t in found))
 
+
+def unit_tasks_table(store: IndexStore, unit: str) -> Table:
+    """Every measure of every document whose unit note names `unit` (as readers write it: 市科技局 = 科技局 =
+    包头市科学技术局), by document, lead roles first, with the role and the unit as the note writes them."""
+    key = named_unit(unit, store)
+    if key is None:
+        raise UnitNotFound(f"no document's unit notes name {unit!r}")
+    found = sorted(unit_index(store)[key], key=lambda a: (a.chunk.doc_id, not a.lead, a.chunk.start))
+    rows = tuple((a.chunk.title, a.chunk.measure, heading_title(a.chunk), a.role, a.unit) for a in found)
+    return Table("tasks", "", unit, UNIT_HEAD, rows, tuple(a.chunk.chunk_id for a in found))
 
 def to_csv(table: Table) -> bytes:
     """UTF-8 with a byte-order mark: spreadsheet programs then read the Chinese correctly."""
@@ -62,7 +75,7 @@ def to_xlsx(table: Table) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = table.name
-    sheet.append([f"《{table.title}》"])
+    sheet.append([f"《{table.title}》" if table.doc_id else f"{table.title}的任务"])
     sheet.append(list(table.header))
     for cell in sheet[2]:
         cell.font = Font(bold=True)

@@ -39,6 +39,12 @@ class ChunkNotFound(PolicyQAError):
     status_code = 404
 
 
+class UnitNotFound(PolicyQAError):
+    """A unit that no document's unit notes name (in any way readers write it)."""
+
+    status_code = 404
+
+
 class CorpusMissing(PolicyQAError):
     """A corpus folder or file that does not exist (a mistyped POLICY_QA_CORPUS_DIR, an unmounted volume)."""
 

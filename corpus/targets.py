@@ -34,6 +34,10 @@ def _target_words() -> re.Pattern[str]:
 def _support_words() -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, ordered_list("support_words.txt"))))
 
+# "由目前的89名提升到65名", "从2万家增加到3万家": the first figure is where the text starts from, not its target.
+_FROM = re.compile(r"(?:由|从)[^，,；;、]{0,12}$")
+_TO = re.compile(r"[^，,；;、\d]{0,6}(?:到|至)")
+
 
 @lru_cache(maxsize=1)
 def _unit_after() -> re.Pattern[str]:
@@ -101,6 +105,8 @@ def targets_of(chunk: Chunk) -> list[Target]:
             if _support_words().search(simple) or not _target_words().search(simple):
                 continue
             for _, unit, start, end in _figures(simple):
+                if _FROM.search(simple[:start]) and _TO.match(simple, end):
+                    continue  # a baseline
                 subject = _subject(verbatim[:start], verbatim[end:])
                 found.append(Target(chunk, subject, verbatim[start:end].strip(), unit, deadline, sentence))
     return found

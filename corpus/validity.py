@@ -38,6 +38,11 @@ class Period:
         return IN_FORCE if self.start or self.ends else UNKNOWN
 
 
+def in_force(found: Period | None, on: dt.date) -> bool:
+    """Whether a document may be in force on `on`: not known to have expired or to start later (a document
+    stating no period is kept; it is no one's to drop)."""
+    return found is None or found.status(on) in (IN_FORCE, UNKNOWN)
+
 def _verbatim(text: str, simplified: str, start: int, end: int) -> str:
     # OpenCC maps character for character here; when it did not, the Simplified words are shown.
     return text[start:end] if len(text) == len(simplified) else simplified[start:end]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from app.deps import ChargedDep, ServiceDep
 from app.schemas import ChunkOut, DocumentDetail, DocumentOut, ErrorOut, HealthOut, MeasureOut, PeriodOut
 from corpus.ingest import Document
+from corpus.validity import in_force
 from index.store import IndexStore
 
 InForceOn = Annotated[dt.date | None, Query(
@@ -36,8 +37,8 @@ def healthz(service: ServiceDep) -> HealthOut:
 @router.get("/api/documents", dependencies=[ChargedDep], response_model=list[DocumentOut])
 def documents(service: ServiceDep, in_force_on: InForceOn = None) -> list[DocumentOut]:
     store = service.store
-    out = [document_out(d, store, in_force_on) for d in store.documents.values()]
-    return [d for d in out if not in_force_on or not d.period or d.period.status in ("in_force", "unknown")]
+    return [document_out(d, store, in_force_on) for doc_id, d in store.documents.items()
+            if not in_force_on or in_force(store.period(doc_id), in_force_on)]
 
 
 @router.get("/api/documents/{doc_id}", dependencies=[ChargedDep], response_model=DocumentDetail)

@@ -34,13 +34,14 @@ def _response(answer: Answer, service: QAService, filters: Filters | None) -> As
 @router.post("/search", response_model=SearchResponse)
 def search(body: SearchRequest, service: ServiceDep, gate: GateDep, client: ClientDep) -> SearchResponse:
     with gate.admit(client, body.query):
-        hits = service.search(body.query, body.top_k, body.filters.to_filters() if body.filters else None)
+        filters = body.filters.to_filters(service.store) if body.filters else None
+        hits = service.search(body.query, body.top_k, filters)
     return SearchResponse(hits=[HitOut.of(h) for h in hits])
 
 
 @router.post("/ask", response_model=AskResponse)
 def ask(body: AskRequest, service: ServiceDep, gate: GateDep, client: ClientDep) -> AskResponse:
-    filters = body.filters.to_filters() if body.filters else None
+    filters = body.filters.to_filters(service.store) if body.filters else None
     with gate.admit(client, body.question):
         answer = service.ask(body.question, body.top_k, filters, **body.conversation())
     log.info("answered", extra={"fields": {"abstained": answer.abstained, "citations": len(answer.citations),
@@ -55,7 +56,7 @@ async def ask_stream(body: AskRequest, service: ServiceDep, gate: GateDep,
     """Server-sent events: `citations` (the sources, first), `delta` (answer text pieces), `done` (the
     whole answer, same shape as /api/ask), or `error`. A refusal by the gate (429, 503) is an HTTP error."""
     rid = request_id_var.get()
-    filters = body.filters.to_filters() if body.filters else None
+    filters = body.filters.to_filters(service.store) if body.filters else None
 
     def answer() -> list[tuple[str, object]] | dict[str, str]:
         with gate.admit(client, body.question):  # answered before the stream opens, so a slot never leaks

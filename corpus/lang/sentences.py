@@ -51,3 +51,24 @@ def announces_items(text: str) -> bool:
 def is_lead_in(sentence: str) -> bool:
     """A sentence that only announces what follows ("…履行以下职责：", "主要有以下方面:")."""
     return sentence.rstrip().rstrip("。").rstrip().endswith((":", "："))
+
+
+# An inline enumeration: three or more members joined by 、, the last possibly by 和/及/以及/与 ("重点发展工业节能
+# 电机、风力发电机、通用电机", "采取公开征集、特邀入库和交换共享三种方式"); brackets and clause marks end it.
+_MEMBER = r"[^、，,。；;：:（）()“”\"\n]{2,40}"
+_ENUMERATION_RUN = re.compile(rf"{_MEMBER}(?:、{_MEMBER})+(?:(?:、|和|及|以及|与){_MEMBER})?")
+
+
+def inline_members(text: str) -> list[str]:
+    """The members of the longest inline enumeration in `text`, as written (the first one with the words
+    leading into it), or [] when it has fewer than three."""
+    runs = [m.group(0) for m in _ENUMERATION_RUN.finditer(text)]
+    if not runs:
+        return []
+    run = max(runs, key=lambda r: r.count("、"))
+    members = run.split("、")
+    last = re.split(r"(?:和|以及|及|与)", members[-1], maxsplit=1)
+    if len(members) == 2 and len(last) == 1:
+        return []
+    members[-1:] = [m for m in last if m]
+    return members if len(members) >= 3 else []

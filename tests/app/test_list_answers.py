@@ -124,3 +124,111 @@ def test_a_units_tasks_in_the_document_the_question_names_only(engine):
     assert not answer.abstained and answer.rule == "tasks"
     assert "发展算力产业" in answer.answer and "推进数据开放" in answer.answer
     assert "建设创新平台" not in answer.answer and "培育科技企业" not in answer.answer  # the other plan's
+
+
+FUND = """某市中小企业发展基金管理办法
+第一条 为规范资金管理，制定本办法。
+第二条 中小企业发展基金的用途如下：
+（一）支持企业技术改造。
+（二）补助企业融资担保费用。
+第三条 中小企业发展基金的来源如下：
+（一）市财政年度预算安排。
+（二）社会捐赠。
+（三）基金收益。
+第四条 专家入库采取公开征集、特邀入库和交换共享三种方式。
+（一）公开征集。由个人申请、单位推荐。
+（二）特邀入库。由市科委邀请。
+（三）交换共享。与其他省市共享专家资源。
+第五条 本市重点发展工业节能电机、风力发电机、机器人专用电机等永磁电机，年内建成永磁电机产业园。
+"""
+
+
+@pytest.fixture(scope="module")
+def fund(small_engine):
+    return small_engine({"fund.txt": FUND})
+
+
+def test_a_list_written_inline_is_quoted_whole_with_its_members_as_items(fund):
+    answer = _ask(fund, "本市重点发展哪些类型的永磁电机?")
+    assert not answer.abstained and answer.rule == "items"
+    assert all(m in answer.answer for m in ("工业节能电机", "风力发电机", "机器人专用电机"))
+    assert [line for _, line in answer.items][1:3] == ["风力发电机", "机器人专用电机等永磁电机"]
+
+
+def test_the_list_whose_heading_names_what_is_asked_is_chosen_over_its_neighbours(fund):
+    answer = _ask(fund, "专家入库有哪几种方式?")
+    assert answer.rule == "items"
+    assert [line for _, line in answer.items] == ["（一）公开征集。", "（二）特邀入库。", "（三）交换共享。"]
+
+
+def test_a_question_asking_no_list_is_answered_by_the_announced_list_that_states_it(fund):
+    answer = _ask(fund, "中小企业发展基金的钱从哪里来?")
+    assert answer.rule == "items"
+    assert "市财政年度预算安排" in answer.answer and "社会捐赠" in answer.answer and "基金收益" in answer.answer
+    assert "技术改造" not in answer.answer  # the other announced list, of the fund's uses
+
+
+BAOTOU_A = """包头市推进新兴产业发展的实施意见
+一、壮大稀土产业
+1.提升稀土原料生产能力。扩大稀土冶炼分离产能。
+2.拓展稀土终端应用。发展永磁电机产业。
+3.建设稀土新材料基地。引进磁材企业。
+二、做强光伏产业
+4.扩大晶硅产能。建设单晶硅项目。
+5.延伸光伏产业链。发展组件和逆变器。
+"""
+BAOTOU_B = """包头市科技创新工作要点
+一、建设创新平台
+（一）建设实验室。组建自治区重点实验室。
+（二）建设中试基地。建成中试平台。
+二、攻关稀土关键技术
+（三）突破稀土分离技术。开展稀土绿色分离攻关。
+（四）发展稀土功能材料。研发稀土储氢材料。
+（五）推广稀土永磁应用。建设示范项目。
+"""
+
+
+@pytest.fixture(scope="module")
+def baotou(small_engine):
+    return small_engine({"baotou_a.txt": BAOTOU_A, "baotou_b.txt": BAOTOU_B})
+
+
+def test_a_section_named_by_its_topic_is_listed_from_every_document_that_has_one(baotou):
+    answer = _ask(baotou, "包头市有哪些支持稀土产业的措施?")
+    assert answer.rule == "items"
+    lines = [line for _, line in answer.items]
+    assert lines[:3] == ["1.提升稀土原料生产能力。", "2.拓展稀土终端应用。", "3.建设稀土新材料基地。"] or \
+        lines[-3:] == ["1.提升稀土原料生产能力。", "2.拓展稀土终端应用。", "3.建设稀土新材料基地。"]
+    assert "（三）突破稀土分离技术。" in lines and "（五）推广稀土永磁应用。" in lines
+    assert not any("光伏" in line or "实验室" in line for line in lines)  # other sections stay out
+    assert {c.hit.chunk.doc_id for c in answer.citations} == {"baotou-a", "baotou-b"}
+
+
+def test_a_count_of_a_named_part_counts_that_part_only(small_engine):
+    answer = _ask(small_engine({"baotou_b.txt": BAOTOU_B}), "包头市科技创新工作要点第二部分有几项任务?")
+    assert answer.rule == "count" and "共有3条" in answer.answer and "攻关稀土关键技术" in answer.answer
+    assert [line for _, line in answer.items] == ["（三）突破稀土分离技术。", "（四）发展稀土功能材料。",
+                                                  "（五）推广稀土永磁应用。"]
+
+
+def test_a_comparison_row_quotes_the_sentence_with_the_figure_not_a_vaguer_one(small_engine):
+    retriever, store = small_engine({
+        "hefei.txt": HEFEI.replace("一、发展目标\n", "一、发展目标\n坚持市场主导，推动全市新能源汽车产量稳步增长。\n"),
+        "wuhu.txt": WUHU})
+    answer = ask("合肥和芜湖的新能源汽车产量各提出了什么?", retriever, store, top_k=5, min_coverage=0.55)
+    assert answer.rule == "compare"
+    hefei = next(line for line in answer.answer.splitlines() if line.startswith("合肥"))
+    assert "100万辆" in hefei and "稳步增长" not in hefei
+
+
+def test_a_list_written_after_its_lead_in_without_numbers_is_quoted_whole(small_engine):
+    retriever, store = small_engine({"rules.txt": """某市工程建设项目并联审批管理规定
+第一条 为提高审批效率，制定本规定。
+第二条 审批部门应当承担以下责任：组织窗口受理；协调相关部门并联审查；督促及时作出审批决定；组织联合验收。
+第三条 本规定自2024年1月1日起施行。
+"""})
+    answer = ask("审批部门应当承担哪些责任?", retriever, store, top_k=5, min_coverage=0.55)
+    assert answer.rule == "items"
+    items = ["组织窗口受理；", "协调相关部门并联审查；", "督促及时作出审批决定；", "组织联合验收。"]
+    assert all(item.rstrip("；。") in answer.answer for item in items)
+    assert [line for _, line in answer.items] == items

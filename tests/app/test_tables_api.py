@@ -79,3 +79,38 @@ def test_cli_units_and_targets(monkeypatch, settings, tmp_path):
     for args, said in ((["units", "nope"], "no document 'nope'"), (["targets", DOC, "-f", "xlsx"], "--out")):
         refused = runner.invoke(cli, args)
         assert refused.exit_code == 1 and said in refused.output and "Traceback" not in refused.output
+
+
+def test_ask_and_search_keep_to_documents_in_force_on_a_day(client):
+    question = "呼和浩特工业科技创新三年行动计划的基本原则有哪些?"
+    hohhot = "hohhot-2021-industrial-innovation"
+
+    def cited(day: str) -> set[str]:
+        body = client.post("/api/ask", json={"question": question, "filters": {"in_force_on": day}}).json()
+        return {c["doc_id"] for c in body["citations"]}
+
+    assert hohhot in cited("2022-06-01")
+    assert hohhot not in cited("2025-06-01")  # its 2021-2023 plan has ended
+    hits = client.post("/api/search", json={"query": question, "filters": {"in_force_on": "2025-06-01"}}).json()
+    assert hits["hits"] and all(h["doc_id"] != hohhot for h in hits["hits"])
+    only = client.post("/api/search", json={"query": question, "filters": {"in_force_on": "2025-06-01",
+                                                                          "doc_ids": [hohhot]}}).json()
+    assert only["hits"] == []  # the one document asked for is not in force: nothing, not everything
+    bad = client.post("/api/ask", json={"question": question, "filters": {"in_force_on": "2025-13-01"}})
+    assert bad.status_code == 422
+
+
+def test_a_units_tasks_across_documents_as_json_csv_and_xlsx(client):
+    body = client.get("/api/units/包头市科学技术局/tasks").json()  # as written nowhere: 市科技局 in the notes
+    docs = {row[0] for row in body["rows"]}
+    assert len(docs) >= 2 and {row[4] for row in body["rows"]} <= {"市科技局", "科技局", "包头市科学技术局"}
+    assert {"牵头", "责任"} <= {row[3] for row in body["rows"]}  # each measure with its role there
+    assert ["二、(四)", "培育建设自治区级高新区"] in [row[1:3] for row in body["rows"]]
+    rows = list(csv.reader(io.StringIO(client.get("/api/units/市科技局/tasks", params={"format": "csv"})
+                                       .content.decode("utf-8-sig"))))
+    assert rows[1:] == body["rows"]
+    xlsx = client.get("/api/units/科技局/tasks", params={"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert [[c.value or "" for c in r] for r in sheet.iter_rows(min_row=3)] == body["rows"]
+    missing = client.get("/api/units/市住房公积金中心/tasks")
+    assert missing.status_code == 404 and "市住房公积金中心" in missing.json()["message"]

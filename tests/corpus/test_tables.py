@@ -42,6 +42,14 @@ def test_targets_are_the_figures_to_reach_not_the_rewards():
     assert all(t.figure in t.sentence for t in found)
 
 
+
+def test_a_starting_figure_is_no_target_its_end_figure_is():
+    text = """某市高新区发展意见
+一、发展目标
+到2025年，高新区在全国排名中由目前的89名提升到65名左右，企业数量从2万家增加到3万家。
+"""
+    assert [t.figure for t in targets(_chunks(text, "zones"))] == ["65名", "3万家"]
+
 def test_a_plan_whose_span_has_ended_is_expired_and_a_regulation_in_force():
     plan = period(PLAN.split("\n")[0], _chunks(PLAN))
     assert (plan.start, plan.end, plan.stated) == ("2021-01-01", "2023-12-31", "2021-2023年")

@@ -239,6 +239,15 @@ def test_officials_tables_tab_shows_matrix_and_offers_downloads(server: dict, pa
     assert httpx.get(server["base"] + link.get_attribute("href"), timeout=30).content[:2] == b"PK"  # a zip: xlsx
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "tables-tab.png"))
+    # The other way round: one unit, typed as readers write it, and its tasks in every document by role.
+    page.locator("#pq-unit-name textarea, #pq-unit-name input").first.fill("包头市科学技术局")
+    page.locator("#pq-unit-go").click()
+    tasks = page.locator("#pq-unit-table")
+    expect(tasks).to_contain_text("培育建设自治区级高新区")
+    expect(tasks).to_contain_text("牵头")
+    expect(page.locator("#pq-unit-links")).to_contain_text("份文件中共")
+    page.locator("#pq-unit-links").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "unit-tasks.png"), full_page=True)
 
 
 # --- both UIs as officials and citizens use them, on a desktop and on a phone -------------------------------

@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 
 from app.answer.compose import Draft
-from app.answer.compose.cite import where
+from app.answer.compose.cite import heading_title, where
 from app.answer.compose.scope import places, sides
+from corpus.lang.numbering import strip_marker
 from corpus.lang.numbers import figures
 from corpus.lang.sentences import clauses, looks_like_heading, sentences
 from corpus.lang.text import normalize_for_search
@@ -21,6 +22,9 @@ from retriever.query import CONTENT, FIGURE, ITEMS, QueryAnalysis
 
 COMPARE = "compare"  # answer type (corpus/lang/data/answer_types.yaml)
 MIN_SHARE = 0.5  # of the compared words' weight a row's passage must state; else the side "未提及"
+ENGLISH_QUOTED = 10.0  # weight of Chinese words an English question quotes: as specific as a name
+UNFIGURED = 0.8  # a sentence with no figure or year, against one that states the compared thing with one
+MEASURE_FIRST = 0.05  # a measure's own sentence before its section's introduction, on equal wording
 
 
 def _topic(analysis: QueryAnalysis, named: str) -> list[tuple[str, float]]:
@@ -30,6 +34,8 @@ def _topic(analysis: QueryAnalysis, named: str) -> list[tuple[str, float]]:
     words = [(t.word, t.weight) for t in analysis.terms
              if len(t.word) > 1 and t.word not in named and not re.fullmatch(r"\d+年?", t.word)
              and t.word not in wording]
+    if analysis.english:  # Chinese written into an English question ("specialised SMEs (专精特新)") is compared
+        words += [(w, ENGLISH_QUOTED) for w in re.findall(r"[\u4e00-\u9fff]{2,}", analysis.original)]
     return sorted(words, key=lambda w: -w[1])
 
 
@@ -40,19 +46,22 @@ def _share(topic: list[tuple[str, float]], text: str) -> float:
 
 
 def _best(chunks: list[Chunk], topic: list[tuple[str, float]], figure: bool) -> tuple[Chunk, str] | None:
-    """The sentence stating most of the topic's weight (with its measure's heading; with a figure when a figure
-    is asked), a measure whose heading names the topic first; None below MIN_SHARE."""
+    """The sentence stating most of the topic's weight (with its measure's heading), with a figure or year (what
+    a comparison sets side by side; only such a sentence when a figure is asked), a measure whose own heading
+    names the topic before the introduction of its section; None below MIN_SHARE."""
     best, best_score = None, 0.0
     for chunk in chunks:
         if chunk.kind not in (MEASURE, INTRO, PREAMBLE):
             continue
-        heading = _share(topic, " ".join(chunk.heading_path))
+        # Its own heading only: a section's heading naming the topic says nothing of each measure under it.
+        own = chunk.heading_path[-1] if chunk.heading_path else ""
+        heading = _share(topic, own) + (MEASURE_FIRST if chunk.kind == MEASURE else 0.0)
         for part in (c for s in sentences(chunk.text) for c in clauses(s)):
-            if looks_like_heading(part):
+            if looks_like_heading(strip_marker(part)) or strip_marker(part).rstrip("。") == strip_marker(own):
                 continue  # a heading is no answer
-            score = _share(topic, f"{' '.join(chunk.heading_path)} {part}") + 0.1 * heading
-            if figure and not figures(part):
-                score *= 0.5
+            score = _share(topic, f"{own} {part}") + 0.1 * heading
+            if not figures(part):
+                score *= 0.5 if figure else UNFIGURED
             if score > best_score:
                 best, best_score = (chunk, part), score
     return best if best_score >= MIN_SHARE else None
@@ -95,7 +104,8 @@ class CompareComposer:
             hit = Hit(chunk, 0.0, 0.0, 0.0, 0)
             cited.append(hit)
             rows.append((hit, f"{label}：{part}"))
-            lines.append(f"{label}：据{where(chunk).removeprefix(label)}，{part}[{len(cited)}]")
+            named = where(chunk).removeprefix(label) or heading_title(chunk)  # an untitled section's heading
+            lines.append(f"{label}：据{named}，{part}[{len(cited)}]" if named else f"{label}：{part}[{len(cited)}]")
             quotes.append(part)
         if topic and not any(rows):
             return None  # neither side states it: not a comparison the documents answer

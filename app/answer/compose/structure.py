@@ -5,13 +5,14 @@ a count cites the first and last measures counted; a period cites the passage or
 from __future__ import annotations
 
 import datetime as dt
+import re
 from itertools import pairwise
 
 from app.answer.compose import Draft, Silent
 from app.answer.compose.cite import where
 from app.answer.compose.items import item_line
 from app.answer.compose.scope import named_documents
-from corpus.lang.numbering import measure_path
+from corpus.lang.numbering import cn_to_int, measure_path
 from corpus.model import MEASURE, Chunk
 from corpus.validity import EXPIRED, HORIZON_YEAR, IN_FORCE, NOT_YET
 from index.store import IndexStore
@@ -20,6 +21,7 @@ from retriever.query import QueryAnalysis
 
 COUNT, VALIDITY = "count", "validity"  # answer types (corpus/lang/data/answer_types.yaml)
 SHOWN = 5
+PART = re.compile(r"第([一二三四五六七八九十\d]+)(?:部分|章|节|大项)")  # "第三部分有几项任务": that part only
 
 
 def measures(store: IndexStore, doc_id: str) -> list[Chunk]:
@@ -37,6 +39,18 @@ def numbering_gaps(chunks: list[Chunk]) -> list[int]:
     return [n for n in range(numbers[0], numbers[-1]) if n not in set(numbers)]
 
 
+def _part(chunk: Chunk) -> str:
+    """The top-level part a chunk belongs to: the first step of its number path ("u3.9" → "u3")."""
+    return chunk.chunk_id.split(":", 1)[-1].split(".")[0]
+
+
+def part(store: IndexStore, doc_id: str, ordinal: int) -> list[Chunk]:
+    """The measures of the document's `ordinal`-th top-level part (1-based), in reading order; [] if none."""
+    found = measures(store, doc_id)
+    parts = list(dict.fromkeys(_part(c) for c in found))
+    return [c for c in found if _part(c) == parts[ordinal - 1]] if 0 < ordinal <= len(parts) else []
+
+
 class CountComposer:
     name = "count"
 
@@ -44,12 +58,18 @@ class CountComposer:
         if analysis.answer_type != COUNT:
             return None
         docs = named_documents(analysis, passages, store)
-        if len(docs) != 1 or not (found := measures(store, docs[0])):
+        named = PART.search(analysis.original)
+        if len(docs) != 1:
+            return None
+        found = part(store, docs[0], cn_to_int(named.group(1))) if named else measures(store, docs[0])
+        if not found:
             return None
         gaps = numbering_gaps(found)
         shown = found[:SHOWN]
         cited = tuple(Hit(c, 0.0, 0.0, 0.0, 0) for c in shown)
-        lines = [f"《{found[0].title}》按编号共有{len(found)}条措施（条目）："]
+        # A part is named by its heading: its ordinal is the question's word, not the document's.
+        where_ = f"“{found[0].heading_path[0]}”部分" if named and found[0].heading_path else ""
+        lines = [f"《{found[0].title}》{where_}按编号共有{len(found)}条措施（条目）："]
         lines += [f"{item_line(c)}[{n}]" for n, c in enumerate(shown, 1)]
         counted = [f"共有{len(found)}条"]  # the number of measures the answer returns in `items`
         if len(found) > SHOWN:

@@ -23,7 +23,7 @@ _OTHERS_ONLY = re.compile(r"参与|參與|配合|协同|協同|cooperat|assist",
 _UNITS: dict[object, dict[str, list[Assignment]]] = {}  # by build directory: a build never changes
 
 
-def _unit_index(store: IndexStore) -> dict[str, list[Assignment]]:
+def unit_index(store: IndexStore) -> dict[str, list[Assignment]]:
     """unit key → every assignment of it, in document order, once per index."""
     if store.path not in _UNITS:
         index: dict[str, list[Assignment]] = {}
@@ -39,7 +39,7 @@ def _unit_index(store: IndexStore) -> dict[str, list[Assignment]]:
 def named_unit(question: str, store: IndexStore) -> str | None:
     """The longest unit of the corpus's unit notes that the question names, in any of its written forms."""
     text = abbreviate(normalize_for_search(question))
-    found = [key for key in _unit_index(store) if key in text]
+    found = [key for key in unit_index(store) if key in text]
     return max(found, key=len) if found else None
 
 
@@ -52,7 +52,7 @@ class TasksComposer:
         unit = named_unit(analysis.original, store)
         if unit is None:
             return None
-        entries = _unit_index(store)[unit]
+        entries = unit_index(store)[unit]
         if _LEAD_ONLY.search(analysis.original):
             entries = [a for a in entries if a.lead]
         elif _OTHERS_ONLY.search(analysis.original):
