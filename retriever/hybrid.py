@@ -94,14 +94,15 @@ class Retriever:
             path = measure_path(chunk.measure)
             for number in {path[-1][1], *(n for f, n in path if f == "article")} if path else ():
                 self._by_number.setdefault(number, []).append(i)
-        # Filter tables, built once per index: per document its normalised issuer/region and year, per chunk its
-        # document's row, per lead unit the chunks it leads. A filter then costs numpy work, no Python per chunk.
+        # Filter tables, built once per index: per document its normalised issuer/region (as an index into the
+        # distinct values) and year, per chunk its document's row, per lead unit the chunks it leads. A filter
+        # then costs numpy work and a pass over the distinct issuers or regions, no Python per chunk or document.
         metas = [d.meta for d in store.documents.values()]
         self._doc_ids = list(store.documents)
         self._doc_row = {doc_id: row for row, doc_id in enumerate(self._doc_ids)}
-        self._issuers = [normalize_for_search(m.issuer) for m in metas]
-        self._regions = [normalize_for_search(f"{m.region} {m.region_en}") for m in metas]
-        self._years = [m.year for m in metas]
+        self._issuers = _Distinct([normalize_for_search(m.issuer) for m in metas])
+        self._regions = _Distinct([normalize_for_search(f"{m.region} {m.region_en}") for m in metas])
+        self._years = np.array([-1 if m.year is None else m.year for m in metas], dtype=np.int64)
         self._chunk_doc = np.array([self._doc_row[c.doc_id] for c in store.chunks], dtype=np.int64)
         leads: dict[str, list[int]] = {}
         for position, chunk in enumerate(store.chunks):
@@ -111,13 +112,13 @@ class Retriever:
 
     def analyse(self, question: str) -> QueryAnalysis:
         """The question's analysis, with this corpus's places read into romanised names."""
-        return analyse(question, self.places, self.store.bm25.vocab_dict.__contains__)
+        return analyse(question, self.places, self.store.bm25.__contains__)
 
     def _allowed(self, filters: Filters) -> np.ndarray | None:
         """The sorted positions of the chunks `filters` admits; None when nothing is filtered."""
         if filters.empty():
             return None
-        docs = np.array([self._doc_passes(row, filters) for row in range(len(self._doc_ids))], dtype=bool)
+        docs = self._docs_passing(filters)
         mask = docs[self._chunk_doc] if len(self._chunk_doc) else np.zeros(0, dtype=bool)
         if filters.lead_unit:
             led = np.zeros(len(mask), dtype=bool)
@@ -125,15 +126,23 @@ class Retriever:
             mask &= led
         return np.flatnonzero(mask)
 
-    def _doc_passes(self, row: int, f: Filters) -> bool:
-        year = self._years[row]
-        return all((
-            not f.doc_ids or self._doc_ids[row] in f.doc_ids,
-            not f.issuer or normalize_for_search(f.issuer) in self._issuers[row],
-            not f.region or normalize_for_search(f.region) in self._regions[row],
-            not f.year_from or (year is not None and year >= f.year_from),
-            not f.year_to or (year is not None and year <= f.year_to),
-        ))
+    def _docs_passing(self, f: Filters) -> np.ndarray:
+        """Per document row, whether it passes the document filters (all of them: doc ids, issuer, region,
+        years; a document of unknown year fails a year bound)."""
+        passes = np.ones(len(self._doc_ids), dtype=bool)
+        if f.doc_ids:
+            named = np.zeros(len(self._doc_ids), dtype=bool)
+            named[[self._doc_row[d] for d in f.doc_ids if d in self._doc_row]] = True
+            passes &= named
+        if f.issuer:
+            passes &= self._issuers.containing(normalize_for_search(f.issuer))
+        if f.region:
+            passes &= self._regions.containing(normalize_for_search(f.region))
+        if f.year_from:
+            passes &= (self._years >= 0) & (self._years >= f.year_from)
+        if f.year_to:
+            passes &= (self._years >= 0) & (self._years <= f.year_to)
+        return passes
 
     def _doc_weights(self, analysis: QueryAnalysis) -> dict[str, float]:
         """Documents the question points at: a 文号 selects one outright; city, alias and year boost. Only the
@@ -169,13 +178,15 @@ class Retriever:
         positions, cosines = self.store.dense_scores(qvec, min(n, cfg.candidates), allowed)
         dense = np.full(n, -1.0, dtype=np.float32)
         dense[positions] = cosines
-        bm25 = np.asarray(self.store.bm25.get_scores(tokenize(search_text) or ["∅"]), dtype=np.float32)
+        bm25 = self.store.bm25.scores(tokenize(search_text))
         sparse_top = (top_k_positions(bm25, cfg.candidates) if allowed is None
                       else allowed[top_k_positions(bm25[allowed], cfg.candidates)])
 
         candidates = set(positions.tolist()) | set(sparse_top.tolist())
         named = {i for ref in analysis.measures for i in self._by_number.get(ref.number, ())}
-        candidates |= named if allowed is None else named & set(allowed.tolist())
+        if allowed is not None:  # the named chunks the filter admits (allowed is sorted)
+            named = {i for i in named if allowed[min(np.searchsorted(allowed, i), len(allowed) - 1)] == i}
+        candidates |= named
         if not candidates:
             return []
         cand = np.array(sorted(candidates))
@@ -208,6 +219,21 @@ class Retriever:
             order = [i for _, i in sorted(zip(scores, head, strict=True), key=lambda p: -p[0])] + order[cfg.rerank_top:]
         return [Hit(self.store.chunks[i], float(fused[i]), float(dense[i]), float(bm25[i]), r + 1)
                 for r, i in enumerate(order[:top_k])]
+
+
+class _Distinct:
+    """A per-document text column stored as its distinct values: a substring test runs once per distinct value
+    (a corpus has far fewer issuers and regions than documents) and is spread back to the documents by numpy."""
+
+    def __init__(self, values: list[str]) -> None:
+        self.values = sorted(set(values))
+        row = {value: i for i, value in enumerate(self.values)}
+        self.of_doc = np.array([row[v] for v in values], dtype=np.int64)
+
+    def containing(self, needle: str) -> np.ndarray:
+        """Per document, whether its value contains `needle`."""
+        hits = np.array([needle in value for value in self.values], dtype=bool)
+        return hits[self.of_doc] if len(self.of_doc) else np.zeros(0, dtype=bool)
 
 
 class _DocumentIndex:
