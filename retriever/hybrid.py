@@ -144,22 +144,29 @@ class Retriever:
             passes &= (self._years >= 0) & (self._years <= f.year_to)
         return passes
 
-    def _doc_weights(self, analysis: QueryAnalysis) -> dict[str, float]:
-        """Documents the question points at: a 文号 selects one outright; city, alias and year boost. Only the
-        documents the question's own words can point at are examined (_DocumentIndex), not every document."""
+    def _doc_weights(self, analysis: QueryAnalysis, among: set[str]) -> tuple[dict[str, float], bool]:
+        """Documents the question points at: a 文号 selects one outright; city, alias and year boost. Returns the
+        weights of the documents in `among` (the candidates' documents: no other weight is read) and whether the
+        question points at any document at all (the measure boost depends on that). Only the documents the
+        question's own words can point at are examined (_DocumentIndex), and of those outside `among` only until
+        one is pointed at: a year or a common title word can point at thousands of documents in a large corpus."""
         by_number = self._doc_index.by_number.get(analysis.doc_number) if analysis.doc_number else None
         if by_number is not None and matches_doc_number(analysis, self.store.documents[by_number].meta):
-            return {by_number: self.config.doc_boost ** 3}
+            return ({by_number: self.config.doc_boost ** 3} if by_number in among else {}), True
         text = analysis.text + " " + normalize_for_search(analysis.expansion)
-        weights: dict[str, float] = {}
-        for doc_id in self._doc_index.candidates(text, analysis):
-            meta = self.store.documents[doc_id].meta
-            hits = sum(key in text for key in self._doc_index.keys[doc_id])
-            hits += 2 * names_document(analysis, meta)
-            hits += any(year_matches(y, meta) for y in analysis.years)
-            if hits:
-                weights[doc_id] = self.config.doc_boost ** min(hits, 2)
-        return weights
+        found = self._doc_index.candidates(text, analysis)
+        weights = {doc_id: weight for doc_id in found & among
+                   if (weight := self._doc_weight(doc_id, text, analysis)) is not None}
+        return weights, bool(weights) or any(self._doc_weight(doc_id, text, analysis) is not None
+                                             for doc_id in found - among)
+
+    def _doc_weight(self, doc_id: str, text: str, analysis: QueryAnalysis) -> float | None:
+        """How much the question points at the document; None when it does not."""
+        meta = self.store.documents[doc_id].meta
+        hits = sum(key in text for key in self._doc_index.keys[doc_id])
+        hits += 2 * names_document(analysis, meta)
+        hits += any(year_matches(y, meta) for y in analysis.years)
+        return self.config.doc_boost ** min(hits, 2) if hits else None
 
     def search(self, query: str | QueryAnalysis, top_k: int = 5, filters: Filters | None = None) -> list[Hit]:
         """The top_k chunks for `query` (a question, or its analysis when the caller made one), best first."""
@@ -194,7 +201,7 @@ class Retriever:
         bm25_order = cand[np.argsort(-bm25[cand], kind="stable")]
         bm25_rank = {i: r for r, i in enumerate(bm25_order) if bm25[i] > 0}
 
-        doc_weights = self._doc_weights(analysis)
+        doc_weights, pointed = self._doc_weights(analysis, {self.store.chunks[i].doc_id for i in cand})
         fused: dict[int, float] = {}
         for i in cand:
             chunk = self.store.chunks[i]
@@ -206,11 +213,11 @@ class Retriever:
                 continue
             prior = cfg.metadata_prior if analysis.metadata else cfg.kind_prior
             score *= prior.get(chunk.kind, 1.0)
-            score *= doc_weights.get(chunk.doc_id, 1.0) if doc_weights else 1.0
+            score *= doc_weights.get(chunk.doc_id, 1.0)
             matched = measure_match(analysis.measures, chunk.measure)
             if matched:
                 score += cfg.measure_boost * (1 + 0.5 * (matched - 1)) * (
-                    doc_weights.get(chunk.doc_id, 0.5) if doc_weights else 1.0)
+                    doc_weights.get(chunk.doc_id, 0.5) if pointed else 1.0)
             fused[int(i)] = score
         order = sorted(fused, key=lambda i: -fused[i])
         if self.reranker is not None:
@@ -269,10 +276,9 @@ class _DocumentIndex:
             for year in years:
                 self._by_year.setdefault(year, []).append(doc_id)
         self._key_lengths = sorted({len(k) for k in self._by_key})
-        self._order = {doc_id: i for i, doc_id in enumerate(store.documents)}
 
-    def candidates(self, text: str, analysis: QueryAnalysis) -> list[str]:
-        """The documents the question might point at, in the index's order."""
+    def candidates(self, text: str, analysis: QueryAnalysis) -> set[str]:
+        """The documents the question might point at."""
         found = set(self._romanised)
         for length in self._key_lengths:
             for i in range(len(text) - length + 1):
@@ -282,4 +288,4 @@ class _DocumentIndex:
             found.update(self._by_title_piece.get(question[i:i + TITLE_QUOTED], ()))
         for year in analysis.years:
             found.update(self._by_year.get(year, ()))
-        return sorted(found, key=self._order.__getitem__)
+        return found
