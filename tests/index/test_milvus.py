@@ -18,9 +18,12 @@ from app.settings import Settings
 from index.build import current_build
 from index.errors import VectorStoreUnavailable
 from index.store import load_index
+from index.vectors import VectorStoreConfig, make_vector_store
 
 milvus_server = pytest.importorskip("milvus", reason="the Milvus server wheel is built for x86_64 Linux only")
 pymilvus = pytest.importorskip("pymilvus")
+
+from index.vectors.milvus_backend import MAX_TOP_K  # noqa: E402  (needs pymilvus, checked above)
 
 pytestmark = pytest.mark.slow
 QUESTIONS = ["稀土新材料产值目标?", "强化政策支持的牵头单位有哪些?", "高新区研发投入强度目标是多少?",
@@ -106,3 +109,21 @@ def test_vector_database_failures_are_clear_503s(milvus_settings, milvus_uri, em
     with pytest.raises(Exception, match="not in Milvus") as caught:
         QAService(milvus_settings, embedder)
     assert "policy-qa index" in str(caught.value)
+
+
+def test_filtered_search_returns_exactly_the_nearest_allowed_rows_past_milvus_top_k_cap(milvus_uri, tmp_path):
+    # More rows than Milvus's 16,384 limit: asking for every row and filtering afterwards cut allowed rows off;
+    # the filter expression makes Milvus rank the allowed rows only.
+    rows = np.random.default_rng(0).standard_normal((MAX_TOP_K + 3_616, 8)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    config = VectorStoreConfig(backend="milvus", milvus_uri=milvus_uri, milvus_prefix="t_filter", timeout_s=60)
+    store = make_vector_store(config)
+    vectors = store.open(store.build(rows, tmp_path, "b1"), tmp_path)
+    query = rows[0]
+    for allowed in (np.array([3, 17_000, 19_999], dtype=np.int64),  # three rows, two past the cap
+                    np.arange(1, len(rows), 2, dtype=np.int64),  # 10,000 rows
+                    np.arange(2_000, len(rows), dtype=np.int64)):  # 18,000 rows: more than the cap
+        positions, scores = vectors.search(query, 10, allowed)
+        exact = allowed[np.argsort(-(rows[allowed] @ query))[:10]]
+        assert positions.tolist() == exact.tolist(), len(allowed)
+        np.testing.assert_allclose(scores, rows[exact] @ query, atol=1e-5)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from pymilvus import DataType, MilvusClient, MilvusException
 
 from index.errors import IndexCorrupt, VectorStoreUnavailable
-from index.vectors import StoredVectors, VectorStoreConfig
+from index.vectors.base import StoredVectors, VectorIndex, VectorStoreConfig, ivf_nlist
 
 INSERT_BATCH = 2_000
 MAX_TOP_K = 16_384  # Milvus refuses a larger limit; filtered searches that ask for every chunk get this many
@@ -46,14 +47,14 @@ def _wait_until(done: Callable[[], bool], failure: str) -> None:
 def write_collection(vectors: np.ndarray, build_id: str, config: VectorStoreConfig) -> StoredVectors:
     client = _client(config)
     name = collection_name(build_id, config)
-    hnsw = len(vectors) >= config.hnsw_threshold
+    kind = "IVF_FLAT" if len(vectors) >= config.ann_threshold else "FLAT"  # as FAISS: evals/bench/ann.py
     try:
         schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("pos", DataType.INT64, is_primary=True)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=vectors.shape[1])
         index = client.prepare_index_params()
-        index.add_index("vector", index_type="HNSW" if hnsw else "FLAT", metric_type="IP",
-                        params={"M": 32, "efConstruction": 80} if hnsw else {})
+        index.add_index("vector", index_type=kind, metric_type="IP",
+                        params={"nlist": ivf_nlist(len(vectors))} if kind == "IVF_FLAT" else {})
         client.create_collection(name, schema=schema, index_params=index, consistency_level="Bounded")
         for start in range(0, len(vectors), INSERT_BATCH):
             batch = vectors[start:start + INSERT_BATCH]
@@ -72,13 +73,27 @@ def write_collection(vectors: np.ndarray, build_id: str, config: VectorStoreConf
                     f"Milvus collection {name} did not show all {len(vectors)} vectors")
     except MilvusException as exc:
         raise VectorStoreUnavailable(f"Milvus at {config.milvus_uri} refused the build: {exc.message}") from exc
-    return StoredVectors("milvus", "HNSW" if hnsw else "FLAT", name)
+    return StoredVectors("milvus", kind, name)
+
+
+class MilvusStore:
+    def __init__(self, config: VectorStoreConfig) -> None:
+        self.config = config
+
+    def build(self, vectors: np.ndarray, build_dir: Path, build_id: str) -> StoredVectors:
+        return write_collection(vectors, build_id, self.config)
+
+    def open(self, stored: StoredVectors, build_dir: Path) -> VectorIndex:
+        return MilvusVectors.open(stored, self.config)
+
+    def drop(self, keep_build_ids: set[str]) -> None:
+        drop_collections(keep_build_ids, self.config)
 
 
 class MilvusVectors:
-    def __init__(self, client: MilvusClient, name: str, ntotal: int, dim: int, hnsw: bool,
+    def __init__(self, client: MilvusClient, name: str, ntotal: int, dim: int, kind: str,
                  config: VectorStoreConfig) -> None:
-        self.client, self.name, self._ntotal, self._dim, self.hnsw = client, name, ntotal, dim, hnsw
+        self.client, self.name, self._ntotal, self._dim, self.kind = client, name, ntotal, dim, kind
         self.config = config
 
     @classmethod
@@ -92,7 +107,7 @@ class MilvusVectors:
             client.load_collection(name)  # no-op when loaded; needed after Milvus restarts
             fields = client.describe_collection(name)["fields"]
             dim = next(int(f["params"]["dim"]) for f in fields if f["name"] == "vector")
-            return cls(client, name, _count(client, name), dim, stored.kind == "HNSW", config)
+            return cls(client, name, _count(client, name), dim, stored.kind, config)
         except MilvusException as exc:
             raise VectorStoreUnavailable(f"cannot open collection '{name}' in Milvus at {config.milvus_uri}: "
                                          f"{exc.message}") from exc
@@ -109,7 +124,9 @@ class MilvusVectors:
         k = min(k, self._ntotal if allowed is None else len(allowed), MAX_TOP_K)
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        params = {"metric_type": "IP", "params": {"ef": max(96, k)} if self.hnsw else {}}
+        # HNSW: collections built before IVF became the approximate index
+        params = {"metric_type": "IP", "params": {"IVF_FLAT": {"nprobe": self.config.ivf_nprobe},
+                                                  "HNSW": {"ef": max(96, k)}}.get(self.kind, {})}
         try:
             # A filter is an expression Milvus evaluates in the search, so `limit` counts allowed rows only.
             expression = "" if allowed is None else f"pos in {allowed.astype(np.int64).tolist()}"
