@@ -42,7 +42,7 @@ class IndexStore:
     _by_id: dict[str, int] = field(default_factory=dict)
     _by_doc: dict[str, list[Chunk]] = field(default_factory=dict)
     _places: dict[str, frozenset[str]] = field(default_factory=dict)
-    _tables: dict[tuple[str, str], object] = field(default_factory=dict)  # (table, doc_id) → read once
+    _tables: dict[tuple[str, str | None], object] = field(default_factory=dict)  # (table, doc_id) → read once
 
     def __post_init__(self) -> None:
         self._by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
@@ -88,6 +88,13 @@ class IndexStore:
     def period(self, doc_id: str) -> Period | None:
         """The document's period of validity as its text states it; read once."""
         return self._table("period", doc_id, lambda d: period(d.meta.title, self.chunks_of(doc_id)))
+
+    def derived(self, name: str, read: Callable[[IndexStore], T]) -> T:
+        """A table a later stage derives from the whole index (e.g. which documents a place word points at),
+        read once per build instead of once per question."""
+        if (name, None) not in self._tables:
+            self._tables[(name, None)] = read(self)
+        return cast(T, self._tables[(name, None)])
 
     def _table(self, name: str, doc_id: str, read: Callable[[Document], T]) -> T:
         """One cache for the three tables: a build never changes, so each is read once per document."""

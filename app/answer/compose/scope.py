@@ -15,11 +15,14 @@ from retriever.query import QueryAnalysis, document_keys, matches_doc_number, na
 def places(analysis: QueryAnalysis, store: IndexStore) -> list[str]:
     """The places the question names, in its order: the analysis's, and the documents' own places (a city the
     general dictionary does not tag as one, 包头) when the question writes them."""
-    found = set(analysis.places)
-    for doc_id in store.documents:
-        found |= {k for k in document_keys(store.document(doc_id).meta) if k in analysis.text and division_codes(k)}
+    found = set(analysis.places) | {k for k in store.derived("place_keys", _place_keys) if k in analysis.text}
     found = {p for p in found if not any(p != o and p in o for o in found)}  # 包头 within 包头市
     return sorted(found, key=lambda p: (analysis.text.find(p) if p in analysis.text else len(analysis.text)))
+
+
+def _place_keys(store: IndexStore) -> frozenset[str]:
+    """The documents' own keys that are divisions (包头), once per index: not every document per question."""
+    return frozenset(k for d in store.documents for k in document_keys(store.document(d).meta) if division_codes(k))
 
 
 def of_place(store: IndexStore, place: str, doc_ids: Iterable[str]) -> list[str]:
