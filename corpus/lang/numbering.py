@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from corpus.lang.text import normalize_width, to_simplified
 
@@ -113,6 +114,11 @@ _PATH_FAMILIES = ("chapter", "part", "article", None, "cn", "cn_paren", "num_par
 
 def measure_path(measure: str) -> list[tuple[str, float]]:
     """"第二章 第十二条 (一)" → [("chapter", 2), ("article", 12), ("cn_paren", 1)]."""
+    return list(_measure_path(measure or ""))
+
+
+@lru_cache(maxsize=1 << 16)  # a corpus repeats few labels, and a search reads one per candidate passage
+def _measure_path(measure: str) -> tuple[tuple[str, float], ...]:
     path: list[tuple[str, float]] = []
     for m in _PATH_LABEL.finditer(to_simplified(normalize_width(measure or ""))):
         i = next(i for i, g in enumerate(m.groups()) if g is not None)
@@ -121,7 +127,7 @@ def measure_path(measure: str) -> list[tuple[str, float]]:
         if family == "article" and m.group(4):
             number += cn_to_int(m.group(4)) / 10
         path.append((family, number))
-    return path
+    return tuple(path)
 
 
 @dataclass(frozen=True)
