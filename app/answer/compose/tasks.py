@@ -20,20 +20,17 @@ from retriever.query import TASKS, QueryAnalysis, matches_doc_number, names_docu
 MAX_TASKS = 15
 _LEAD_ONLY = re.compile(r"牵头|牽頭|lead", re.I)
 _OTHERS_ONLY = re.compile(r"参与|參與|配合|协同|協同|cooperat|assist", re.I)
-_UNITS: dict[object, dict[str, list[Assignment]]] = {}  # by build directory: a build never changes
-
-
 def unit_index(store: IndexStore) -> dict[str, list[Assignment]]:
     """unit key → every assignment of it, in document order, once per index."""
-    if store.path not in _UNITS:
-        index: dict[str, list[Assignment]] = {}
-        for doc_id in store.documents:
-            for a in assignments(store.chunks_of(doc_id)):
-                index.setdefault(a.key, []).append(a)
-        if len(_UNITS) >= 4:  # builds replaced by reloads
-            _UNITS.pop(next(iter(_UNITS)))
-        _UNITS[store.path] = index
-    return _UNITS[store.path]
+    return store.derived("unit_index", _read_units)
+
+
+def _read_units(store: IndexStore) -> dict[str, list[Assignment]]:
+    index: dict[str, list[Assignment]] = {}
+    for doc_id in store.documents:
+        for a in assignments(store.chunks_of(doc_id)):
+            index.setdefault(a.key, []).append(a)
+    return index
 
 
 def named_unit(question: str, store: IndexStore) -> str | None:
